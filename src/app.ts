@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import compress from '@fastify/compress';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Config } from './config.ts';
+import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { migrate } from './platform/db/migrate.ts';
+import { ErrorEnvelope } from './platform/http/envelope.ts';
+import { registerErrorHandling } from './platform/http/errors.ts';
+import { registerMetrics } from './platform/http/metrics.ts';
+import { loggerOptions, requestIdFor } from './platform/logger.ts';
+import { createPlatform, type Platform, type PlatformOverrides } from './platform/platform.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+    config: Config;
+  }
+}
+
+export const APP_VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+export interface BuildOptions {
+  platform?: PlatformOverrides;
+  /** Apply pending migrations before serving (default true; safe with several instances). */
+  migrate?: boolean;
+}
+
+/**
+ * Builds the whole service without listening, so tests drive it through `app.inject` and main.ts
+ * adds only the socket and the signals. Closing the app closes everything it opened.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config),
+    genReqId: requestIdFor,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Refuse new requests while closing (503 in the envelope) and drop idle keep-alive sockets,
+    // so shutdown waits only for requests that are really in flight.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const platform = await createPlatform(config, app.log, options.platform);
+  app.decorate('platform', platform);
+  app.decorate('config', config);
+  app.addHook('onClose', async () => platform.close());
+  if (options.migrate !== false) {
+    try {
+      await migrate(platform.database, app.log);
+    } catch (error) {
+      await platform.close();
+      throw error;
+    }
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  const metrics = registerMetrics(app, platform.database);
+
+  // TLS ends at the proxy; forcing https sub-resources would break /docs on plain-http hosts.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  await app.register(cors, {
+    origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins,
+    credentials: true,
+    exposedHeaders: [
+      'X-Request-Id',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Retry-After',
+    ],
+  });
+  await app.register(compress, { global: true, threshold: 1024 });
+
+  app.addSchema(ErrorEnvelope);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Fresh Choice API',
+        version: APP_VERSION,
+        description:
+          'Inventory management for grocery and fresh-food stores. Every response uses the `ApiResponse` envelope: ' +
+          '`{ success, data?, error?: {code, message, details?}, meta: {timestamp, requestId, pagination?} }`.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      tags: [{ name: 'operations', description: 'Health, metrics and this document' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await app.register(opsRoutes, { platform, metrics, version: APP_VERSION });
+
+  return app;
+}

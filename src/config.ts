@@ -1,0 +1,223 @@
+import path from 'node:path';
+
+/**
+ * Configuration is read once, from the environment, into a frozen object that is passed to
+ * buildApp. Nothing else in the code base reads process.env: that keeps every knob listed here,
+ * in `.env.example` and in the README table (a test checks the three agree).
+ */
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  dataDir: string;
+  redisUrl: string | undefined;
+  logLevel: LogLevel;
+  allowedOrigins: string[];
+  seedDemo: boolean;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Parser<T> = (raw: string) => T;
+
+interface KeySpec<K extends keyof Config> {
+  env: string;
+  field: K;
+  description: string;
+  /** Default as written in `.env.example` / README; undefined = unset. */
+  defaultValue: string | undefined;
+  parse: Parser<Config[K]>;
+}
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw)) throw new Error(`must be an integer between ${min} and ${max}`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be an integer between ${min} and ${max}`);
+    return value;
+  };
+
+const boolean: Parser<boolean> = (raw) => {
+  const lowered = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
+  if (['false', '0', 'no', 'off'].includes(lowered)) return false;
+  throw new Error('must be true or false');
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+
+const url =
+  (protocols: string[]): Parser<string | undefined> =>
+  (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Error(`must be a URL starting with ${protocols.join(' or ')}`);
+    }
+    if (!protocols.includes(parsed.protocol))
+      throw new Error(`must be a URL starting with ${protocols.join(' or ')}`);
+    return raw;
+  };
+
+const origins: Parser<string[]> = (raw) => {
+  const list = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin === '*') continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new Error(`'${origin}' is not an origin such as https://shop.example.com`);
+    }
+    if (parsed.origin !== origin)
+      throw new Error(`'${origin}' is not an origin such as https://shop.example.com`);
+  }
+  return list;
+};
+
+const text: Parser<string> = (raw) => raw;
+
+/** Every key the service reads, in the order the README documents them. */
+export const CONFIG_KEYS = [
+  {
+    env: 'NODE_ENV',
+    field: 'nodeEnv',
+    description: 'development, production or test; production tightens secrets checks',
+    defaultValue: 'development',
+    parse: oneOf(['development', 'production', 'test'] as const),
+  } satisfies KeySpec<'nodeEnv'>,
+  {
+    env: 'PORT',
+    field: 'port',
+    description: 'TCP port the API listens on',
+    defaultValue: '3000',
+    parse: integer(0, 65535),
+  } satisfies KeySpec<'port'>,
+  {
+    env: 'HOST',
+    field: 'host',
+    description: 'Interface to bind; use 0.0.0.0 in a container',
+    defaultValue: '127.0.0.1',
+    parse: text,
+  } satisfies KeySpec<'host'>,
+  {
+    env: 'DATABASE_URL',
+    field: 'databaseUrl',
+    description: 'PostgreSQL 15+ connection URL; unset = embedded PGlite under DATA_DIR',
+    defaultValue: undefined,
+    parse: url(['postgres:', 'postgresql:']),
+  } satisfies KeySpec<'databaseUrl'>,
+  {
+    env: 'DATABASE_POOL_MAX',
+    field: 'databasePoolMax',
+    description: 'Maximum PostgreSQL connections per instance',
+    defaultValue: '10',
+    parse: integer(1, 200),
+  } satisfies KeySpec<'databasePoolMax'>,
+  {
+    env: 'DATA_DIR',
+    field: 'dataDir',
+    description: 'Where the embedded database and local files live',
+    defaultValue: './data',
+    parse: (raw) => path.resolve(raw),
+  } satisfies KeySpec<'dataDir'>,
+  {
+    env: 'REDIS_URL',
+    field: 'redisUrl',
+    description: 'Redis URL for shared cache, rate limits and pub/sub; unset = in-process',
+    defaultValue: undefined,
+    parse: url(['redis:', 'rediss:']),
+  } satisfies KeySpec<'redisUrl'>,
+  {
+    env: 'LOG_LEVEL',
+    field: 'logLevel',
+    description: 'pino level: fatal, error, warn, info, debug, trace or silent',
+    defaultValue: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  } satisfies KeySpec<'logLevel'>,
+  {
+    env: 'ALLOWED_ORIGINS',
+    field: 'allowedOrigins',
+    description: 'Comma-separated browser origins allowed by CORS (* = any)',
+    defaultValue: 'http://localhost:5173',
+    parse: origins,
+  } satisfies KeySpec<'allowedOrigins'>,
+  {
+    env: 'SEED_DEMO',
+    field: 'seedDemo',
+    description: 'Embedded mode only: seed the demo store on first start',
+    defaultValue: 'true',
+    parse: boolean,
+  } satisfies KeySpec<'seedDemo'>,
+  {
+    env: 'BODY_LIMIT_BYTES',
+    field: 'bodyLimitBytes',
+    description: 'Largest JSON request body accepted (larger = 413)',
+    defaultValue: '1048576',
+    parse: integer(1024, 1024 * 1024 * 1024),
+  } satisfies KeySpec<'bodyLimitBytes'>,
+  {
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    field: 'shutdownTimeoutMs',
+    description: 'How long SIGTERM/SIGINT waits for in-flight requests before exiting',
+    defaultValue: '10000',
+    parse: integer(100, 120000),
+  } satisfies KeySpec<'shutdownTimeoutMs'>,
+  {
+    env: 'TRUST_PROXY',
+    field: 'trustProxy',
+    description: 'Trust X-Forwarded-* headers (behind nginx or a load balancer)',
+    defaultValue: 'false',
+    parse: boolean,
+  } satisfies KeySpec<'trustProxy'>,
+] as const;
+
+/**
+ * Validates the environment. Every problem is collected so an operator fixes them in one go;
+ * the message names each key.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const values: Partial<Record<keyof Config, unknown>> = {};
+  const problems: string[] = [];
+  for (const spec of CONFIG_KEYS) {
+    const given = env[spec.env];
+    const raw = given === undefined || given.trim() === '' ? spec.defaultValue : given.trim();
+    if (raw === undefined) {
+      values[spec.field] = undefined;
+      continue;
+    }
+    try {
+      values[spec.field] = spec.parse(raw);
+    } catch (error) {
+      problems.push(`${spec.env} ${(error as Error).message} (got '${raw}')`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  return Object.freeze(values as Config);
+}
+
+/** A config for tests and tools: defaults, then the overrides given. */
+export function configWith(overrides: Partial<Config>, env: Record<string, string | undefined> = {}): Config {
+  return Object.freeze({ ...loadConfig(env), ...overrides });
+}

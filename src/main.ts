@@ -1,0 +1,41 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { seedDemo } from './modules/demo/demo.seed.ts';
+
+/** The server process: configuration, the app, the socket, and an orderly exit on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await buildApp(config);
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an unexpected error');
+    else app.log.info({ signal }, 'shutting down: draining in-flight requests');
+    await app.close();
+    app.log.info('shutdown complete');
+  });
+
+  const embedded = !config.databaseUrl;
+  if (embedded && config.seedDemo) {
+    const result = await seedDemo(app.platform.database, app.log);
+    if (result.created) app.log.info(result.summary, 'demo store seeded');
+  }
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  app.log.info(
+    { url, database: app.platform.database.kind, redis: app.platform.redis ? 'redis' : 'in-process' },
+    `Fresh Choice API ready at ${url} (docs at ${url}/docs)`,
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Fresh Choice failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

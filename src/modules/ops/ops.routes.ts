@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { ErrorBody, Meta } from '../../platform/http/envelope.ts';
+import type { Platform } from '../../platform/platform.ts';
+import { checkHealth } from './health.service.ts';
+
+const ServiceHealth = Type.Object({
+  status: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]),
+  latencyMs: Type.Number(),
+  mode: Type.String({ description: 'postgres | pglite, redis | in-process, local' }),
+  error: Type.Optional(Type.String()),
+});
+
+const HealthReport = Type.Object({
+  status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded')]),
+  version: Type.String(),
+  uptimeSeconds: Type.Integer(),
+  services: Type.Object({ database: ServiceHealth, redis: ServiceHealth, storage: ServiceHealth }),
+});
+
+const HealthEnvelope = Type.Object({
+  success: Type.Boolean(),
+  data: HealthReport,
+  error: Type.Optional(ErrorBody),
+  meta: Meta,
+});
+
+export interface OpsRoutesOptions {
+  platform: Platform;
+  metrics: Registry;
+  version: string;
+}
+
+/** Operational endpoints: unauthenticated, outside /v1, meant for load balancers and Prometheus. */
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
+  app,
+  { platform, metrics, version },
+) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness and readiness, with each backing service',
+        description:
+          '200 when the database and storage answer (status `degraded` if only Redis is down); 503 when a required service fails.',
+        response: { 200: HealthEnvelope, 503: HealthEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const { report, httpStatus } = await checkHealth(platform, version);
+      const failing = Object.entries(report.services)
+        .filter(([, service]) => service.status !== 'healthy')
+        .map(([name]) => name);
+      return reply.status(httpStatus).send({
+        success: httpStatus === 200,
+        data: report,
+        ...(httpStatus === 200
+          ? {}
+          : { error: { code: 'SERVICE_UNAVAILABLE', message: `Unhealthy: ${failing.join(', ')}` } }),
+        meta: { timestamp: new Date().toISOString(), requestId: request.id },
+      });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      reply.type(metrics.contentType);
+      return metrics.metrics();
+    },
+  );
+
+  app.get(
+    '/v1/openapi.json',
+    { schema: { tags: ['operations'], summary: 'This API as an OpenAPI 3.1 document' } },
+    async () => app.swagger(),
+  );
+};

@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { Mutex } from './mutex.ts';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+/** A single session for work that needs one connection throughout (migrations, advisory locks). */
+export interface SqlSession {
+  /** Runs a script of one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Kysely<DB>;
+  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite directory, or 'memory' for a throw-away in-memory database (tests). */
+  pgliteDir?: string | 'memory';
+  poolMax?: number;
+  logger?: Logger;
+}
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return createPostgres(options.url, options.poolMax ?? 10, options.logger);
+  return createPglite(options.pgliteDir ?? 'memory', options.logger);
+}
+
+function createPostgres(url: string, max: number, logger?: Logger): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'fresh-choice',
+  });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', (error) => logger?.error({ err: error }, 'idle PostgreSQL client failed'));
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    kind: 'postgres',
+    db,
+    async withSession(work) {
+      const client = await pool.connect();
+      try {
+        return await work({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          query: async <R>(sql: string, params: unknown[] = []) =>
+            (await client.query(sql, params)).rows as R[],
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Kysely ends the pool only if it ever used it; sessions taken directly (migrations) do not count.
+      await db.destroy();
+      if (!pool.ended) await pool.end();
+    },
+  };
+}
+
+async function createPglite(dir: string, logger?: Logger): Promise<Database> {
+  const releaseDirLock = dir === 'memory' ? () => {} : lockDataDirectory(dir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir === 'memory' ? undefined : dir, { extensions: { pg_trgm } });
+  } catch (error) {
+    releaseDirLock();
+    throw error;
+  }
+  logger?.debug({ dir }, 'embedded PGlite database open');
+  const lock = new Mutex();
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client, lock) });
+  let busy = false;
+  let closed = false;
+  return {
+    kind: 'pglite',
+    db,
+    async withSession(work) {
+      const release = await lock.acquire();
+      busy = true;
+      try {
+        return await work({
+          exec: async (sql) => {
+            await client.exec(sql);
+          },
+          query: async <R>(sql: string, params: unknown[] = []) => (await client.query<R>(sql, params)).rows,
+        });
+      } finally {
+        busy = false;
+        release();
+      }
+    },
+    async ping() {
+      await db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+    },
+    // PGlite is one session: report it as a pool of one so the same gauges mean the same thing.
+    stats: () => ({ total: 1, idle: busy ? 0 : 1, waiting: lock.waiting, max: 1 }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Wait for whoever holds the session to finish before closing it under them.
+      const release = await lock.acquire();
+      try {
+        await client.close();
+      } finally {
+        release();
+        releaseDirLock();
+      }
+    },
+  };
+}
+
+/**
+ * PGlite has no server to arbitrate between processes: two processes opening one directory would
+ * corrupt it. A pid file makes the second one fail with a clear message instead.
+ */
+const openInThisProcess = new Set<string>();
+
+function lockDataDirectory(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const resolved = path.resolve(dir);
+  if (openInThisProcess.has(resolved))
+    throw new Error(`The embedded database in ${dir} is already open in this process`);
+  const lockFile = path.join(dir, 'fresh-choice.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      openInThisProcess.add(resolved);
+      return () => {
+        openInThisProcess.delete(resolved);
+        fs.rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(fs.readFileSync(lockFile, 'utf8'));
+      // Our own pid in the file can only be a leftover (in a container every start is pid 1).
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+        throw new Error(
+          `The embedded database in ${dir} is in use by process ${holder}. Stop it, or set DATA_DIR to another directory.`,
+        );
+      }
+      fs.rmSync(lockFile, { force: true }); // stale lock from a process that died
+    }
+  }
+  throw new Error(`Could not lock the embedded database directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import { type Cache, createMemoryCache, createRedisCache } from './cache/cache.ts';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from './cache/pubsub.ts';
+import { closeRedis, createRedis } from './cache/redis.ts';
+import { createDatabase, type Database } from './db/database.ts';
+import type { Logger } from './logger.ts';
+import { createLocalStorage, type Storage } from './storage/local-storage.ts';
+
+/** The shared infrastructure every feature module receives. */
+export interface Platform {
+  database: Database;
+  /** Present only when REDIS_URL is set. */
+  redis: Redis | undefined;
+  cache: Cache;
+  pubsub: PubSub;
+  storage: Storage;
+  close(): Promise<void>;
+}
+
+export interface PlatformOverrides {
+  /** Use this database instead of opening one from config (tests share one across app restarts). */
+  database?: Database;
+}
+
+export async function createPlatform(
+  config: Config,
+  logger: Logger,
+  overrides: PlatformOverrides = {},
+): Promise<Platform> {
+  const ownsDatabase = !overrides.database;
+  const database =
+    overrides.database ??
+    (await createDatabase({
+      url: config.databaseUrl,
+      pgliteDir: path.join(config.dataDir, 'pglite'),
+      poolMax: config.databasePoolMax,
+      logger,
+    }));
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  const cache = redis ? createRedisCache(redis, logger) : createMemoryCache();
+  const pubsub = redis ? createRedisPubSub(redis, logger) : createMemoryPubSub();
+  const storage = createLocalStorage(path.join(config.dataDir, 'files'));
+  return {
+    database,
+    redis,
+    cache,
+    pubsub,
+    storage,
+    async close() {
+      await pubsub.close();
+      if (redis) await closeRedis(redis);
+      if (ownsDatabase) await database.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { type Config, configWith } from '../../src/config.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { tempDir } from './files.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  testDatabase: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a real database (PGlite, or PostgreSQL + Redis when DATABASE_URL / REDIS_URL are
+ * set, as in CI), logging silenced, files under a temporary DATA_DIR.
+ */
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  /** Runs before the app is ready: register extra routes a test needs. */
+  configure?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
+  const testDatabase = await createTestDatabase();
+  const config = configWith({
+    nodeEnv: 'test',
+    logLevel: 'silent',
+    dataDir: await tempDir(),
+    redisUrl: process.env.REDIS_URL || undefined,
+    databaseUrl: testDatabase.url,
+    ...overrides,
+  });
+  const app = await buildApp(config, { platform: { database: testDatabase.database } });
+  configure?.(app);
+  await app.ready();
+  return {
+    app,
+    testDatabase,
+    async close() {
+      await app.close();
+      await testDatabase.drop();
+    },
+  };
+}

@@ -22,8 +22,8 @@ declare module 'fastify' {
   }
 }
 
-export const APP_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+export const APP_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
 export interface BuildOptions {

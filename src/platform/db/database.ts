@@ -36,7 +36,7 @@ export interface DatabaseOptions {
   /** PostgreSQL URL; when absent the embedded PGlite is used. */
   url?: string | undefined;
   /** PGlite directory, or 'memory' for a throw-away in-memory database (tests). */
-  pgliteDir?: string | 'memory';
+  pgliteDir?: string;
   poolMax?: number;
   logger?: Logger;
 }
@@ -168,12 +168,13 @@ function lockDataDirectory(dir: string): () => void {
       if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
         throw new Error(
           `The embedded database in ${dir} is in use by process ${holder}. Stop it, or set DATA_DIR to another directory.`,
+          { cause: error },
         );
       }
       fs.rmSync(lockFile, { force: true }); // stale lock from a process that died
     }
   }
-  throw new Error(`Could not lock the embedded database directory ${dir}`);
+  throw new Error(`Could not lock the embedded database directory ${dir}: the lock file keeps reappearing`);
 }
 
 function isAlive(pid: number): boolean {

@@ -7,7 +7,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { Guard } from './modules/auth/guard.ts';
+import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
+import { SessionStates } from './modules/auth/session-state.ts';
+import { AccessTokens } from './modules/auth/tokens.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { settingsRoutes } from './modules/settings/settings.routes.ts';
+import { SettingsService } from './modules/settings/settings.service.ts';
+import { usersRoutes } from './modules/users/users.routes.ts';
+import { UsersService } from './modules/users/users.service.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { ErrorEnvelope } from './platform/http/envelope.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
@@ -52,6 +62,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Before opening anything: a missing production secret is a configuration error.
+  const jwtSecret = resolveJwtSecret(config, app.log);
   const platform = await createPlatform(config, app.log, options.platform);
   app.decorate('platform', platform);
   app.decorate('config', config);
@@ -91,7 +103,29 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(compress, { global: true, threshold: 1024 });
 
   app.addSchema(ErrorEnvelope);
+  // Remember which permission each route needs, to state it in the OpenAPI document.
+  const permissionByOperation = new Map<string, string>();
+  app.addHook('onRoute', (route) => {
+    const permission = route.config?.permission;
+    if (!permission) return;
+    for (const method of [route.method].flat())
+      permissionByOperation.set(`${method.toLowerCase()} ${route.url}`, permission);
+  });
   await app.register(swagger, {
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const { openapiObject } = documentObject;
+      for (const [path, operations] of Object.entries(openapiObject.paths ?? {})) {
+        const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
+        for (const [method, operation] of Object.entries(
+          operations as Record<string, Record<string, unknown>>,
+        )) {
+          const permission = permissionByOperation.get(`${method} ${fastifyPath}`);
+          if (permission) operation['x-permission'] = permission;
+        }
+      }
+      return openapiObject;
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -104,12 +138,38 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
-      tags: [{ name: 'operations', description: 'Health, metrics and this document' }],
+      tags: [
+        { name: 'auth', description: 'Registration, sign-in, tokens, password recovery' },
+        { name: 'users', description: 'Your profile; members, roles and the audit trail (admin)' },
+        { name: 'settings', description: 'Store settings' },
+        { name: 'operations', description: 'Health, metrics and this document' },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(opsRoutes, { platform, metrics, version: APP_VERSION });
+
+  const { db } = platform.database;
+  const sessions = new SessionStates(db, platform.cache);
+  const tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
+  const guard = new Guard(tokens, sessions, platform.rateLimiter);
+  app.decorateRequest('auth', null);
+  const authService = new AuthService({
+    db,
+    tokens,
+    mailer: platform.mailer,
+    sessions,
+    config,
+    logger: app.log,
+  });
+  await app.register(authRoutes, { prefix: '/v1/auth', service: authService, guard });
+  await app.register(usersRoutes, {
+    prefix: '/v1/users',
+    service: new UsersService({ db, mailer: platform.mailer, sessions, config }),
+    guard,
+  });
+  await app.register(settingsRoutes, { prefix: '/v1/settings', service: new SettingsService(db), guard });
 
   return app;
 }

@@ -23,6 +23,14 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  jwtSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  refreshTokenRememberDays: number;
+  rateLimitEnabled: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  publicAppUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -191,6 +199,67 @@ export const CONFIG_KEYS = [
     defaultValue: 'false',
     parse: boolean,
   } satisfies KeySpec<'trustProxy'>,
+  {
+    env: 'JWT_SECRET',
+    field: 'jwtSecret',
+    description:
+      'HMAC key for access tokens, 32+ characters; required in production on PostgreSQL, else generated once under DATA_DIR',
+    defaultValue: undefined,
+    parse: text,
+  } satisfies KeySpec<'jwtSecret'>,
+  {
+    env: 'ACCESS_TOKEN_TTL_SECONDS',
+    field: 'accessTokenTtlSeconds',
+    description: 'Lifetime of an access token (JWT)',
+    defaultValue: '900',
+    parse: integer(30, 86_400),
+  } satisfies KeySpec<'accessTokenTtlSeconds'>,
+  {
+    env: 'REFRESH_TOKEN_TTL_DAYS',
+    field: 'refreshTokenTtlDays',
+    description: 'Lifetime of a refresh token without rememberMe',
+    defaultValue: '1',
+    parse: integer(1, 365),
+  } satisfies KeySpec<'refreshTokenTtlDays'>,
+  {
+    env: 'REFRESH_TOKEN_REMEMBER_DAYS',
+    field: 'refreshTokenRememberDays',
+    description: 'Lifetime of a refresh token with rememberMe',
+    defaultValue: '30',
+    parse: integer(1, 365),
+  } satisfies KeySpec<'refreshTokenRememberDays'>,
+  {
+    env: 'RATE_LIMIT_ENABLED',
+    field: 'rateLimitEnabled',
+    description: 'Apply the per-route rate limits (turn off only for tests and benchmarks)',
+    defaultValue: 'true',
+    parse: boolean,
+  } satisfies KeySpec<'rateLimitEnabled'>,
+  {
+    env: 'SMTP_URL',
+    field: 'smtpUrl',
+    description:
+      'SMTP server for outgoing mail (smtp:// or smtps://); unset = mail goes to the log and mail_outbox',
+    defaultValue: undefined,
+    parse: url(['smtp:', 'smtps:']),
+  } satisfies KeySpec<'smtpUrl'>,
+  {
+    env: 'MAIL_FROM',
+    field: 'mailFrom',
+    description: 'Sender of outgoing mail',
+    defaultValue: 'Fresh Choice <no-reply@freshchoice.local>',
+    parse: text,
+  } satisfies KeySpec<'mailFrom'>,
+  {
+    env: 'PUBLIC_APP_URL',
+    field: 'publicAppUrl',
+    description: 'Base URL of the web app, for links in e-mails (password reset, invitations)',
+    defaultValue: 'http://localhost:5173',
+    parse: (raw) => {
+      url(['http:', 'https:'])(raw);
+      return raw.replace(/\/+$/, '');
+    },
+  } satisfies KeySpec<'publicAppUrl'>,
 ] as const;
 
 /**

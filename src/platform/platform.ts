@@ -6,6 +6,8 @@ import { createMemoryPubSub, createRedisPubSub, type PubSub } from './cache/pubs
 import { closeRedis, createRedis } from './cache/redis.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import type { Logger } from './logger.ts';
+import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createLocalStorage, type Storage } from './storage/local-storage.ts';
 
 /** The shared infrastructure every feature module receives. */
@@ -16,6 +18,8 @@ export interface Platform {
   cache: Cache;
   pubsub: PubSub;
   storage: Storage;
+  mailer: Mailer;
+  rateLimiter: RateLimiter;
   close(): Promise<void>;
 }
 
@@ -42,13 +46,18 @@ export async function createPlatform(
   const cache = redis ? createRedisCache(redis, logger) : createMemoryCache();
   const pubsub = redis ? createRedisPubSub(redis, logger) : createMemoryPubSub();
   const storage = createLocalStorage(path.join(config.dataDir, 'files'));
+  const mailer = createMailer(config, database, logger);
+  const rateLimiter = createRateLimiter({ enabled: config.rateLimitEnabled, redis, logger });
   return {
     database,
     redis,
     cache,
     pubsub,
     storage,
+    mailer,
+    rateLimiter,
     async close() {
+      mailer.close();
       await pubsub.close();
       if (redis) await closeRedis(redis);
       if (ownsDatabase) await database.close();

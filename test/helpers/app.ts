@@ -4,6 +4,8 @@ import { type Config, configWith } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { tempDir } from './files.ts';
 
+export const TEST_JWT_SECRET = 'test-only-jwt-secret-with-at-least-32-characters';
+
 export interface TestApp {
   app: FastifyInstance;
   testDatabase: TestDatabase;
@@ -26,6 +28,9 @@ export async function createTestApp(
     dataDir: await tempDir(),
     redisUrl: process.env.REDIS_URL || undefined,
     databaseUrl: testDatabase.url,
+    jwtSecret: TEST_JWT_SECRET,
+    // Limits have their own tests; elsewhere they would only couple tests to each other.
+    rateLimitEnabled: false,
     ...overrides,
   });
   const app = await buildApp(config, { platform: { database: testDatabase.database } });

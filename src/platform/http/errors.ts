@@ -23,12 +23,17 @@ export class AppError extends Error {
 export const errors = {
   badRequest: (message: string, details?: unknown) => new AppError(400, 'BAD_REQUEST', message, details),
   validation: (message: string, details?: unknown) => new AppError(400, 'VALIDATION_ERROR', message, details),
-  unauthorized: (message = 'Authentication required') => new AppError(401, 'UNAUTHORIZED', message),
+  unauthorized: (message = 'Authentication required', code = 'UNAUTHORIZED') =>
+    new AppError(401, code, message),
   forbidden: (message = 'You do not have permission to do this') => new AppError(403, 'FORBIDDEN', message),
   notFound: (what = 'Resource') => new AppError(404, 'NOT_FOUND', `${what} not found`),
   conflict: (message: string, details?: unknown) => new AppError(409, 'CONFLICT', message, details),
   unprocessable: (message: string, details?: unknown) =>
     new AppError(422, 'UNPROCESSABLE_ENTITY', message, details),
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new AppError(429, 'RATE_LIMITED', `Too many requests; try again in ${retryAfterSeconds} s`, {
+      retryAfterSeconds,
+    }),
   unavailable: (message: string) => new AppError(503, 'SERVICE_UNAVAILABLE', message),
 };
 

@@ -1,0 +1,135 @@
+import type { FastifyReply, FastifyRequest, FastifySchema, onRequestAsyncHookHandler } from 'fastify';
+import type { UserRole } from '../../platform/db/schema.ts';
+import { ErrorEnvelope } from '../../platform/http/envelope.ts';
+import { errors } from '../../platform/http/errors.ts';
+import type { RateLimitBucket, RateLimiter } from '../../platform/http/rate-limit.ts';
+import { type Permission, permissionsOf } from './permissions.ts';
+import type { SessionStates } from './session-state.ts';
+import type { AccessTokens } from './tokens.ts';
+
+export interface AuthContext {
+  userId: string;
+  orgId: string;
+  email: string;
+  role: UserRole;
+  permissions: ReadonlySet<Permission>;
+  /** The refresh-token family (session) the access token was issued in. */
+  sessionId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+  interface FastifyContextConfig {
+    /** The permission a route requires ('authenticated' = any signed-in member); see guard.ts. */
+    permission?: Permission | 'authenticated';
+  }
+}
+
+/** The authenticated caller; only valid on routes declared through `guard.protect`. */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw errors.unauthorized();
+  return request.auth;
+}
+
+const errorResponses = (statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, ErrorEnvelope]));
+
+/** Error answers every route may give, documented once here. */
+export const PUBLIC_ERRORS = [400, 429, 500];
+const PROTECTED_ERRORS = [400, 401, 403, 429, 500];
+
+export interface ProtectOptions {
+  rateLimit?: RateLimitBucket;
+  /** Extra documented error statuses for this route (e.g. 404, 409, 422). */
+  errors?: number[];
+}
+
+export class Guard {
+  readonly #tokens: AccessTokens;
+  readonly #sessions: SessionStates;
+  readonly #rateLimiter: RateLimiter;
+
+  constructor(tokens: AccessTokens, sessions: SessionStates, rateLimiter: RateLimiter) {
+    this.#tokens = tokens;
+    this.#sessions = sessions;
+    this.#rateLimiter = rateLimiter;
+  }
+
+  /**
+   * Route options for a protected route: authenticate (JWT + live session), authorise the
+   * permission, count the request against the caller's rate limit, and document all of that in
+   * the OpenAPI schema (bearer security, the permission, the error answers).
+   */
+  protect<S extends FastifySchema>(
+    permission: Permission | 'authenticated',
+    schema: S,
+    options: ProtectOptions = {},
+  ) {
+    const bucket = options.rateLimit ?? 'api';
+    const check: onRequestAsyncHookHandler = async (request, reply) => {
+      const auth = await this.authenticate(request);
+      if (permission !== 'authenticated' && !auth.permissions.has(permission)) {
+        throw errors.forbidden(`This needs the '${permission}' permission`);
+      }
+      await this.#rateLimiter.hit(bucket, `user:${auth.userId}`, reply);
+    };
+    const needs =
+      permission === 'authenticated' ? 'any signed-in member' : `the \`${permission}\` permission`;
+    return {
+      config: { permission },
+      onRequest: check,
+      schema: {
+        ...schema,
+        security: [{ bearerAuth: [] }],
+        description: [schema.description, `**Requires** ${needs}. Rate limit bucket: \`${bucket}\`.`]
+          .filter(Boolean)
+          .join('\n\n'),
+        response: {
+          ...errorResponses([...PROTECTED_ERRORS, ...(options.errors ?? [])]),
+          ...(schema.response as Record<number, unknown> | undefined),
+        },
+      } as S,
+    };
+  }
+
+  /** Route options for a public route with a per-IP limit (and, in the handler, per-account ones). */
+  publicRoute<S extends FastifySchema>(schema: S, options: ProtectOptions = {}) {
+    return {
+      schema: {
+        ...schema,
+        response: {
+          ...errorResponses([...PUBLIC_ERRORS, ...(options.errors ?? [])]),
+          ...(schema.response as Record<number, unknown> | undefined),
+        },
+      } as S,
+    };
+  }
+
+  async limit(bucket: RateLimitBucket, key: string, reply: FastifyReply): Promise<void> {
+    await this.#rateLimiter.hit(bucket, key, reply);
+  }
+
+  async authenticate(request: FastifyRequest): Promise<AuthContext> {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1])
+      throw errors.unauthorized('Authentication required: send Authorization: Bearer <accessToken>');
+    const claims = await this.#tokens.verify(match[1]);
+    const state = await this.#sessions.get(claims.sub);
+    if (!state?.active || state.sessionVersion !== claims.sv) {
+      throw errors.unauthorized('This session has ended; sign in again', 'SESSION_REVOKED');
+    }
+    const auth: AuthContext = {
+      userId: claims.sub,
+      orgId: claims.org,
+      email: claims.email,
+      role: claims.role,
+      permissions: new Set(permissionsOf(claims.role)),
+      sessionId: claims.sid,
+    };
+    request.auth = auth;
+    return auth;
+  }
+}

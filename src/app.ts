@@ -57,6 +57,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // so shutdown waits only for requests that are really in flight.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // '/v1/users/' and '/v1/users' are the same resource to a client.
+    routerOptions: { ignoreTrailingSlash: true },
     ajv: {
       customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
     },

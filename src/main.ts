@@ -16,9 +16,11 @@ async function main(): Promise<void> {
   });
 
   const embedded = !config.databaseUrl;
+  let demoLogin: { email: string; password: string } | undefined;
   if (embedded && config.seedDemo) {
     const result = await seedDemo(app.platform.database, app.log);
     if (result.created) app.log.info(result.summary, 'demo store seeded');
+    demoLogin = result.summary.login as { email: string; password: string };
   }
 
   await app.listen({ port: config.port, host: config.host });
@@ -29,6 +31,12 @@ async function main(): Promise<void> {
     { url, database: app.platform.database.kind, redis: app.platform.redis ? 'redis' : 'in-process' },
     `Fresh Choice API ready at ${url} (docs at ${url}/docs)`,
   );
+  if (demoLogin) {
+    app.log.info(
+      { demoLogin },
+      `Demo store login: ${demoLogin.email} / ${demoLogin.password} (also manager@, employee@, viewer@demo.freshchoice.local)`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -55,6 +55,13 @@ describe('server process', () => {
     const body = (await health.json()) as { data: { status: string } };
     expect(body.data.status).toBe('healthy');
     expect(server.output()).toContain('demo store seeded');
+    expect(server.output()).toContain('Demo store login: admin@demo.freshchoice.local / fresh-demo-2026');
+    const signIn = await fetch(`${server.url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@demo.freshchoice.local', password: 'fresh-demo-2026' }),
+    });
+    expect(signIn.status).toBe(200);
 
     const stoppedAt = Date.now();
     server.child.kill('SIGTERM');

@@ -18,6 +18,8 @@ try {
   await migrate(database, logger);
   const result = await seedDemo(database, logger);
   logger.info(result.summary, result.created ? 'demo store seeded' : 'demo store already present');
+  const { email, password } = result.summary.login as { email: string; password: string };
+  process.stdout.write(`Demo store login: ${email} / ${password}\n`);
 } catch (error) {
   logger.error({ err: error }, 'seeding failed');
   process.exitCode = 1;

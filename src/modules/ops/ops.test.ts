@@ -61,6 +61,35 @@ describe('operational endpoints', () => {
     );
   });
 
+  it('documents, for every /v1 route, its permission and its error responses', async () => {
+    const document = (await t.app.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
+    const operations = Object.entries(
+      document.paths as Record<string, Record<string, Record<string, unknown>>>,
+    )
+      .filter(([path]) => path.startsWith('/v1/') && path !== '/v1/openapi.json')
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+      );
+    expect(operations.length).toBeGreaterThanOrEqual(15);
+    for (const { path, method, operation } of operations) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const responses = Object.keys(operation.responses as object);
+      expect(responses, where).toEqual(expect.arrayContaining(['400', '429', '500']));
+      if (path.startsWith('/v1/auth/')) {
+        expect(operation.security, where).toBeUndefined();
+        continue;
+      }
+      expect(operation.security, where).toEqual([{ bearerAuth: [] }]);
+      expect(operation['x-permission'], where).toMatch(/^(authenticated|[a-z]+:[a-z]+)$/);
+      expect(operation.description, where).toContain('**Requires**');
+      expect(responses, where).toEqual(expect.arrayContaining(['401', '403']));
+      if (path.includes('{id}')) expect(responses, where).toContain('404');
+    }
+    expect(document.paths['/v1/users/{id}'].delete['x-permission']).toBe('users:manage');
+    expect(document.paths['/v1/settings'].put['x-permission']).toBe('settings:manage');
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('GET /docs serves the interactive documentation', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/docs' });
     const page =

@@ -16,7 +16,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptions> = 
   { service, guard },
 ) => {
   app.get(
-    '/',
+    '',
     guard.protect('authenticated', {
       tags,
       summary: "The store's settings",
@@ -26,7 +26,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptions> = 
   );
 
   app.put(
-    '/',
+    '',
     guard.protect(
       'settings:manage',
       {

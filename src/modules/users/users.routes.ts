@@ -62,7 +62,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   );
 
   app.get(
-    '/',
+    '',
     guard.protect('users:manage', {
       tags,
       summary: "The store's members",
@@ -80,7 +80,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   );
 
   app.post(
-    '/',
+    '',
     guard.protect(
       'users:manage',
       {

@@ -13,6 +13,8 @@ import { Guard } from './modules/auth/guard.ts';
 import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
+import { InventoryService } from './modules/inventory/inventory.service.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
@@ -59,8 +61,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
     // '/v1/users/' and '/v1/users' are the same resource to a client.
     routerOptions: { ignoreTrailingSlash: true },
+    // Unknown properties are kept, not silently dropped: schemas that must refuse them (query
+    // strings, settings) say additionalProperties: false and answer 400.
     ajv: {
-      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true },
+      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -144,6 +148,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         { name: 'auth', description: 'Registration, sign-in, tokens, password recovery' },
         { name: 'users', description: 'Your profile; members, roles and the audit trail (admin)' },
         { name: 'settings', description: 'Store settings' },
+        {
+          name: 'inventory',
+          description: 'Items, lots with expiry, the stock ledger, search, import, barcodes',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },
@@ -172,6 +180,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     guard,
   });
   await app.register(settingsRoutes, { prefix: '/v1/settings', service: new SettingsService(db), guard });
+  await app.register(inventoryRoutes, { prefix: '/v1/inventory', service: new InventoryService(db), guard });
 
   return app;
 }

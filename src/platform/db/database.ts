@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -46,8 +46,23 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return createPglite(options.pgliteDir ?? 'memory', options.logger);
 }
 
+/**
+ * Both drivers read `date` as the 'YYYY-MM-DD' text it is (a JS Date would shift it by the time
+ * zone), `numeric` as exact decimal text, and counts (int8) as numbers.
+ */
+const DATE_OID = 1082;
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === DATE_OID) return (value: string) => value;
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+  }) as typeof pg.types.getTypeParser,
+};
+
 function createPostgres(url: string, max: number, logger?: Logger): Database {
   const pool = new pg.Pool({
+    types: pgTypes,
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
@@ -93,7 +108,13 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
   const releaseDirLock = dir === 'memory' ? () => {} : lockDataDirectory(dir);
   let client: PGlite;
   try {
-    client = await PGlite.create(dir === 'memory' ? undefined : dir, { extensions: { pg_trgm } });
+    client = await PGlite.create(dir === 'memory' ? undefined : dir, {
+      extensions: { pg_trgm },
+      parsers: {
+        [pgliteTypes.DATE]: (value: string) => value,
+        [pgliteTypes.INT8]: (value: string) => Number(value),
+      },
+    });
   } catch (error) {
     releaseDirLock();
     throw error;

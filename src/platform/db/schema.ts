@@ -88,7 +88,124 @@ export interface SchemaMigrationsTable {
   applied_at: Timestamp;
 }
 
+/** numeric columns arrive as strings (exact decimals); the service converts at the edge. */
+type Numeric = ColumnType<string, string | number, string | number>;
+type NullableNumeric = ColumnType<string | null, string | number | null | undefined, string | number | null>;
+
+export interface VendorsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InventoryItemsTable {
+  id: Generated<string>;
+  org_id: string;
+  description: string;
+  category: string;
+  brand: string | null;
+  department: string | null;
+  item_sku: string | null;
+  item_upc: string | null;
+  gtin: string | null;
+  pack_size: string | null;
+  qty_shipped: Numeric;
+  remaining_stock: Numeric;
+  earliest_expiry: ColumnType<string | Date | null, string | Date | null | undefined, string | Date | null>;
+  sales_weekly: NullableNumeric;
+  location: string | null;
+  aisle: string | null;
+  row: string | null;
+  bin: string | null;
+  unit_cost: NullableNumeric;
+  vendor_cost: NullableNumeric;
+  cust_cost_each: NullableNumeric;
+  unit_retail: NullableNumeric;
+  advertising_flag: Generated<boolean>;
+  order_type: string | null;
+  vendor_id: string | null;
+  reorder_point: NullableNumeric;
+  search_text: ColumnType<string, never, never>;
+  search_vector: ColumnType<string, never, never>;
+  deleted_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InventoryLotsTable {
+  id: Generated<string>;
+  org_id: string;
+  item_id: string;
+  lot_code: string | null;
+  quantity: Numeric;
+  initial_quantity: Numeric;
+  expiration_date: ColumnType<string | Date | null, string | Date | null | undefined, string | Date | null>;
+  received_date: ColumnType<string | Date, string | Date | undefined, string | Date>;
+  unit_cost: NullableNumeric;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type MovementType = 'receipt' | 'sale' | 'adjustment' | 'waste' | 'count' | 'transfer';
+
+export interface StockMovementsTable {
+  id: Generated<string>;
+  org_id: string;
+  item_id: string;
+  type: MovementType;
+  reason: string;
+  quantity: Numeric;
+  stock_before: Numeric;
+  stock_after: Numeric;
+  lots: Json<Array<{ lotId: string; quantity: number }>>;
+  unit_cost: NullableNumeric;
+  notes: string | null;
+  user_id: string | null;
+  occurred_at: Timestamp;
+}
+
+export interface ItemChangesTable {
+  id: Generated<string>;
+  org_id: string;
+  item_id: string;
+  field: string;
+  old_value: Json<unknown>;
+  new_value: Json<unknown>;
+  reason: string | null;
+  movement_id: string | null;
+  changed_by: string | null;
+  changed_at: Timestamp;
+}
+
+export interface OutboxEventsTable {
+  id: Generated<string>;
+  org_id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  published_at: Date | null;
+}
+
+export interface IdempotencyKeysTable {
+  org_id: string;
+  key: string;
+  user_id: string | null;
+  request_hash: string;
+  status_code: number | null;
+  response: Json<unknown> | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
+  vendors: VendorsTable;
+  inventory_items: InventoryItemsTable;
+  inventory_lots: InventoryLotsTable;
+  stock_movements: StockMovementsTable;
+  item_changes: ItemChangesTable;
+  outbox_events: OutboxEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
   organizations: OrganizationsTable;
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;

@@ -24,3 +24,26 @@ export async function withTenant<T>(
     return work(trx);
   });
 }
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+
+/**
+ * withTenant, retried (up to 3 attempts, with jitter) when PostgreSQL aborts the transaction as a
+ * deadlock victim or a serialization failure: the client sees the change applied, never the race.
+ * Only for work that is safe to run again from the start, which a rolled-back transaction is.
+ */
+export async function withTenantRetry<T>(
+  db: Kysely<DB>,
+  orgId: string,
+  work: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTenant(db, orgId, work);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 3 || !code || !RETRYABLE.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+    }
+  }
+}

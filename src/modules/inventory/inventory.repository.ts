@@ -1,0 +1,387 @@
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import type { DB, MovementType } from '../../platform/db/schema.ts';
+import type { Executor } from '../../platform/db/tenant.ts';
+import type { ItemStatus, ListQuery } from './inventory.schemas.ts';
+
+/** Inventory SQL. Runs in tenant transactions; every query also filters by org_id. */
+
+export async function findItem(db: Executor, orgId: string, id: string, lock = false) {
+  let query = db
+    .selectFrom('inventory_items')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null);
+  if (lock) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export type ItemRow = NonNullable<Awaited<ReturnType<typeof findItem>>>;
+
+export async function vendorExists(db: Executor, orgId: string, vendorId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('vendors')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', vendorId)
+    .executeTakeFirst();
+  return Boolean(row);
+}
+
+export async function lotsOf(db: Executor, orgId: string, itemIds: string[]) {
+  if (itemIds.length === 0) return [];
+  return db
+    .selectFrom('inventory_lots')
+    .select(['id', 'item_id', 'lot_code', 'quantity', 'expiration_date', 'received_date', 'unit_cost'])
+    .where('org_id', '=', orgId)
+    .where('item_id', 'in', itemIds)
+    .where('quantity', '>', '0')
+    .orderBy('item_id')
+    .orderBy(sql`expiration_date asc nulls last`)
+    .orderBy('received_date')
+    .orderBy('id')
+    .execute();
+}
+
+export type LotRow = Awaited<ReturnType<typeof lotsOf>>[number];
+
+/** The item's lots with stock in FEFO order: first to expire first, lots without expiry last. */
+export async function fefoLots(db: Executor, orgId: string, itemId: string) {
+  return lotsOf(db, orgId, [itemId]);
+}
+
+export async function findLot(db: Executor, orgId: string, itemId: string, lotId: string) {
+  return db
+    .selectFrom('inventory_lots')
+    .select(['id', 'quantity', 'expiration_date'])
+    .where('org_id', '=', orgId)
+    .where('item_id', '=', itemId)
+    .where('id', '=', lotId)
+    .executeTakeFirst();
+}
+
+export async function insertLot(
+  db: Executor,
+  lot: {
+    orgId: string;
+    itemId: string;
+    quantity: number;
+    expirationDate?: string | null | undefined;
+    receivedDate?: string | undefined;
+    unitCost?: number | null | undefined;
+    lotCode?: string | null | undefined;
+  },
+) {
+  return db
+    .insertInto('inventory_lots')
+    .values({
+      org_id: lot.orgId,
+      item_id: lot.itemId,
+      quantity: lot.quantity,
+      initial_quantity: lot.quantity,
+      expiration_date: lot.expirationDate ?? null,
+      ...(lot.receivedDate ? { received_date: lot.receivedDate } : {}),
+      unit_cost: lot.unitCost ?? null,
+      lot_code: lot.lotCode ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+}
+
+export async function changeLotQuantity(db: Executor, lotId: string, delta: number) {
+  await db
+    .updateTable('inventory_lots')
+    .set({ quantity: sql`quantity + ${delta}`, updated_at: new Date() })
+    .where('id', '=', lotId)
+    .execute();
+}
+
+export async function setLotExpiry(db: Executor, lotId: string, expirationDate: string) {
+  await db
+    .updateTable('inventory_lots')
+    .set({ expiration_date: expirationDate, updated_at: new Date() })
+    .where('id', '=', lotId)
+    .execute();
+}
+
+/** Re-derives the item's cached stock and earliest expiry from its lots; returns the new values. */
+export async function refreshItemTotals(db: Executor, orgId: string, itemId: string) {
+  return db
+    .updateTable('inventory_items')
+    .set({
+      remaining_stock: sql`(select coalesce(sum(quantity), 0) from inventory_lots where item_id = ${itemId} and org_id = ${orgId})`,
+      earliest_expiry: sql`(select min(expiration_date) from inventory_lots where item_id = ${itemId} and org_id = ${orgId} and quantity > 0)`,
+      updated_at: new Date(),
+    })
+    .where('org_id', '=', orgId)
+    .where('id', '=', itemId)
+    .returning(['remaining_stock', 'earliest_expiry'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function insertMovement(
+  db: Executor,
+  movement: {
+    orgId: string;
+    itemId: string;
+    type: MovementType;
+    reason: string;
+    quantity: number;
+    stockBefore: number;
+    stockAfter: number;
+    lots: Array<{ lotId: string; quantity: number }>;
+    unitCost?: number | null | undefined;
+    notes?: string | null | undefined;
+    userId: string | null;
+    occurredAt?: Date;
+  },
+) {
+  return db
+    .insertInto('stock_movements')
+    .values({
+      org_id: movement.orgId,
+      item_id: movement.itemId,
+      type: movement.type,
+      reason: movement.reason,
+      quantity: movement.quantity,
+      stock_before: movement.stockBefore,
+      stock_after: movement.stockAfter,
+      lots: JSON.stringify(movement.lots),
+      unit_cost: movement.unitCost ?? null,
+      notes: movement.notes ?? null,
+      user_id: movement.userId,
+      ...(movement.occurredAt ? { occurred_at: movement.occurredAt } : {}),
+    })
+    .returning(['id', 'occurred_at'])
+    .executeTakeFirstOrThrow();
+}
+
+export interface FieldChange {
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  reason?: string | null;
+  movementId?: string | null;
+}
+
+export async function insertChanges(
+  db: Executor,
+  orgId: string,
+  itemId: string,
+  userId: string | null,
+  changes: FieldChange[],
+) {
+  if (changes.length === 0) return;
+  await db
+    .insertInto('item_changes')
+    .values(
+      changes.map((change) => ({
+        org_id: orgId,
+        item_id: itemId,
+        field: change.field,
+        old_value: JSON.stringify(change.oldValue ?? null),
+        new_value: JSON.stringify(change.newValue ?? null),
+        reason: change.reason ?? null,
+        movement_id: change.movementId ?? null,
+        changed_by: userId,
+      })),
+    )
+    .execute();
+}
+
+export async function insertEvents(
+  db: Executor,
+  orgId: string,
+  events: Array<{ type: string; payload: Record<string, unknown> }>,
+) {
+  if (events.length === 0) return;
+  await db
+    .insertInto('outbox_events')
+    .values(
+      events.map((event) => ({ org_id: orgId, type: event.type, payload: JSON.stringify(event.payload) })),
+    )
+    .execute();
+}
+
+export async function history(db: Executor, orgId: string, itemId: string, page: number, limit: number) {
+  const base = db
+    .selectFrom('item_changes as c')
+    .where('c.org_id', '=', orgId)
+    .where('c.item_id', '=', itemId);
+  const [rows, total] = await Promise.all([
+    base
+      .leftJoin('users as u', 'u.id', 'c.changed_by')
+      .select([
+        'c.id',
+        'c.field',
+        'c.old_value',
+        'c.new_value',
+        'c.reason',
+        'c.changed_by',
+        'c.changed_at',
+        'u.username',
+      ])
+      .orderBy('c.changed_at', 'desc')
+      .orderBy('c.id', 'desc')
+      .limit(limit)
+      .offset((page - 1) * limit)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.count) };
+}
+
+export interface StatusContext {
+  /** Org default: stock at or below it is low when the item has no reorder point. */
+  lowStockThreshold: number;
+  /** Lots expiring on or before this date make an item `expiring`. */
+  expiringBy: string;
+}
+
+type ItemsEb = ExpressionBuilder<DB, 'inventory_items'>;
+
+/** The status rule as SQL, mirroring statusOf() in the service: out > low > expiring > in. */
+function statusCondition(eb: ItemsEb, status: ItemStatus, ctx: StatusContext): Expression<SqlBool> {
+  const threshold = sql<string>`coalesce(inventory_items.reorder_point, ${ctx.lowStockThreshold})`;
+  const out = eb('remaining_stock', '=', '0');
+  const low = eb.and([eb('remaining_stock', '>', '0'), eb('remaining_stock', '<=', threshold)]);
+  const expiring = eb.and([
+    eb('remaining_stock', '>', threshold),
+    eb('earliest_expiry', 'is not', null),
+    eb('earliest_expiry', '<=', ctx.expiringBy),
+  ]);
+  if (status === 'out_of_stock') return out;
+  if (status === 'low_stock') return low;
+  if (status === 'expiring') return expiring;
+  return eb.and([
+    eb('remaining_stock', '>', threshold),
+    eb.or([eb('earliest_expiry', 'is', null), eb('earliest_expiry', '>', ctx.expiringBy)]),
+  ]);
+}
+
+/** Search terms as a prefix tsquery ('org milk' → org:* & milk:*), or null when nothing is left. */
+export function prefixQuery(search: string): string | null {
+  const terms = search
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .slice(0, 8);
+  return terms.length ? terms.map((term) => `${term}:*`).join(' & ') : null;
+}
+
+const SORT_COLUMNS = {
+  name: 'description',
+  stock: 'remaining_stock',
+  expiry: 'earliest_expiry',
+  created_at: 'created_at',
+} as const;
+
+export async function listItems(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
+  let base = db.selectFrom('inventory_items').where('org_id', '=', orgId).where('deleted_at', 'is', null);
+  if (query.category) base = base.where(sql`lower(category)`, '=', query.category.toLowerCase());
+  if (query.location) base = base.where(sql`lower(location)`, '=', query.location.toLowerCase());
+  if (query.vendor) {
+    const vendor = query.vendor;
+    base = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vendor)
+      ? base.where('vendor_id', '=', vendor)
+      : base.where('vendor_id', 'in', (eb) =>
+          eb
+            .selectFrom('vendors')
+            .select('id')
+            .where('org_id', '=', orgId)
+            .where(sql`lower(name)`, '=', vendor.toLowerCase()),
+        );
+  }
+  if (query.status) {
+    const status = query.status;
+    base = base.where((eb) => statusCondition(eb, status, ctx));
+  }
+  const search = query.search?.trim().toLowerCase();
+  const tsquery = search ? prefixQuery(search) : null;
+  if (search) {
+    // Full-text prefix match (org milk → Organic Whole Milk), typo-tolerant trigram word
+    // similarity (bananna → Banana), or an exact code.
+    base = base.where((eb) =>
+      eb.or([
+        ...(tsquery ? [sql<SqlBool>`search_vector @@ to_tsquery('simple', ${tsquery})`] : []),
+        sql<SqlBool>`${search} <% search_text`,
+        eb('item_sku', '=', query.search!.trim()),
+        eb('item_upc', '=', query.search!.trim()),
+      ]),
+    );
+  }
+
+  const order = query.sortOrder ?? (query.sortBy === 'created_at' ? 'desc' : 'asc');
+  let rowsQuery = base.selectAll();
+  if (search && query.sortBy === 'created_at' && !query.sortOrder) {
+    // Best matches first when searching without an explicit sort.
+    rowsQuery = rowsQuery.orderBy(
+      sql`word_similarity(${search}, search_text) + ${tsquery ? sql`ts_rank(search_vector, to_tsquery('simple', ${tsquery}))` : sql`0`}`,
+      'desc',
+    );
+  } else {
+    const column = SORT_COLUMNS[query.sortBy];
+    rowsQuery = rowsQuery.orderBy(
+      sql.ref(column),
+      sql.raw(order === 'asc' ? 'asc nulls last' : 'desc nulls last'),
+    );
+  }
+  const [rows, total] = await Promise.all([
+    rowsQuery
+      .orderBy('id')
+      .limit(query.limit)
+      .offset((query.page - 1) * query.limit)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.count) };
+}
+
+export async function softDelete(db: Executor, orgId: string, id: string) {
+  return db
+    .updateTable('inventory_items')
+    .set({ deleted_at: new Date(), updated_at: new Date() })
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+}
+
+export async function claimIdempotencyKey(
+  db: Executor,
+  orgId: string,
+  key: string,
+  userId: string,
+  requestHash: string,
+) {
+  const claimed = await db
+    .insertInto('idempotency_keys')
+    .values({ org_id: orgId, key, user_id: userId, request_hash: requestHash })
+    .onConflict((conflict) => conflict.columns(['org_id', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (claimed) return { claimed: true as const };
+  const existing = await db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status_code', 'response'])
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  return { claimed: false as const, existing };
+}
+
+export async function storeIdempotentResponse(
+  db: Executor,
+  orgId: string,
+  key: string,
+  statusCode: number,
+  response: unknown,
+) {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ status_code: statusCode, response: JSON.stringify(response) })
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .execute();
+}

@@ -1,0 +1,203 @@
+import { type Static, Type } from 'typebox';
+
+const Text = (max: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) });
+const Quantity = (description?: string) =>
+  Type.Number({ minimum: 0, maximum: 1_000_000_000, ...(description ? { description } : {}) });
+const Money = (description?: string) =>
+  Type.Number({ minimum: 0, maximum: 1_000_000_000, ...(description ? { description } : {}) });
+const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+
+export const STATUSES = ['in_stock', 'low_stock', 'out_of_stock', 'expiring'] as const;
+export type ItemStatus = (typeof STATUSES)[number];
+
+/** Fixed so waste can be reported by reason; each maps to a ledger movement type. */
+export const ADJUSTMENT_REASONS = [
+  'received',
+  'sold',
+  'expired',
+  'damaged',
+  'spoiled',
+  'theft',
+  'count_correction',
+  'returned_to_vendor',
+  'other',
+] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+
+const itemFields = {
+  description: Text(500, 'Item name as shown to staff'),
+  category: Text(100),
+  brand: Type.Optional(Text(200)),
+  department: Type.Optional(Text(100)),
+  itemSku: Type.Optional(Text(64, 'Unique per store among live items')),
+  itemUpc: Type.Optional(Text(32, 'UPC/EAN barcode (or an in-store code)')),
+  packSize: Type.Optional(Text(100)),
+  qtyShipped: Type.Optional(Quantity()),
+  salesWeekly: Type.Optional(Quantity()),
+  location: Type.Optional(Text(100)),
+  aisle: Type.Optional(Text(50)),
+  row: Type.Optional(Text(50)),
+  bin: Type.Optional(Text(50)),
+  unitCost: Type.Optional(Money()),
+  vendorCost: Type.Optional(Money()),
+  custCostEach: Type.Optional(Money()),
+  unitRetail: Type.Optional(Money()),
+  advertisingFlag: Type.Optional(Type.Boolean()),
+  orderType: Type.Optional(Text(50)),
+  vendorId: Type.Optional(Type.String({ format: 'uuid' })),
+  reorderPoint: Type.Optional(Quantity('Minimum / par level: at or below it the item is low on stock')),
+};
+
+export const CreateItemBody = Type.Object({
+  ...itemFields,
+  remainingStock: Type.Optional(Quantity('Opening stock: creates the first lot')),
+  expirationDate: Type.Optional(IsoDate),
+  lotCode: Type.Optional(Text(100)),
+});
+export type CreateItemBody = Static<typeof CreateItemBody>;
+
+const { description: _d, category: _c, ...optionalFields } = itemFields;
+export const UpdateItemBody = Type.Object(
+  {
+    id: Type.Optional(Type.String({ format: 'uuid', description: 'If sent, must match the path' })),
+    description: Type.Optional(itemFields.description),
+    category: Type.Optional(itemFields.category),
+    ...optionalFields,
+    remainingStock: Type.Optional(
+      Quantity('A new counted level: recorded as a count correction in the ledger'),
+    ),
+    expirationDate: Type.Optional(IsoDate),
+  },
+  { minProperties: 1 },
+);
+export type UpdateItemBody = Static<typeof UpdateItemBody>;
+
+export const Lot = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  lotCode: Type.Union([Type.String(), Type.Null()]),
+  quantity: Type.Number(),
+  expirationDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  receivedDate: Type.String({ format: 'date' }),
+  unitCost: Type.Union([Type.Number(), Type.Null()]),
+});
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const Item = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  description: Type.String(),
+  category: Type.String(),
+  brand: nullable(Type.String()),
+  department: nullable(Type.String()),
+  itemSku: nullable(Type.String()),
+  itemUpc: nullable(Type.String()),
+  packSize: nullable(Type.String()),
+  qtyShipped: Type.Number(),
+  remainingStock: Type.Number({ description: 'Sum of the lots' }),
+  salesWeekly: nullable(Type.Number()),
+  location: nullable(Type.String()),
+  aisle: nullable(Type.String()),
+  row: nullable(Type.String()),
+  bin: nullable(Type.String()),
+  expirationDate: nullable(
+    Type.String({ format: 'date', description: 'Earliest expiry among lots with stock' }),
+  ),
+  unitCost: nullable(Type.Number()),
+  vendorCost: nullable(Type.Number()),
+  custCostEach: nullable(Type.Number()),
+  unitRetail: nullable(Type.Number()),
+  advertisingFlag: Type.Boolean(),
+  orderType: nullable(Type.String()),
+  vendorId: nullable(Type.String({ format: 'uuid' })),
+  reorderPoint: nullable(Type.Number()),
+  status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES] }),
+  lots: Type.Array(Lot),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type Item = Static<typeof Item>;
+
+export const ListQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+    category: Type.Optional(Text(100)),
+    status: Type.Optional(Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES] })),
+    search: Type.Optional(Text(200, 'Full-text and typo-tolerant: description, brand, SKU, UPC')),
+    sortBy: Type.Unsafe<'name' | 'stock' | 'expiry' | 'created_at'>({
+      type: 'string',
+      enum: ['name', 'stock', 'expiry', 'created_at'],
+      default: 'created_at',
+    }),
+    sortOrder: Type.Optional(
+      Type.Unsafe<'asc' | 'desc'>({
+        type: 'string',
+        enum: ['asc', 'desc'],
+        description: 'Default: desc for created_at, asc otherwise',
+      }),
+    ),
+    location: Type.Optional(Text(100)),
+    vendor: Type.Optional(Text(200, 'Vendor id, or vendor name')),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const AdjustBody = Type.Object({
+  adjustment: Type.Number({
+    minimum: -1_000_000_000,
+    maximum: 1_000_000_000,
+    not: { const: 0 },
+    description: 'Positive adds stock (a new lot, or to lotId); negative takes it, first-expiring lot first',
+  }),
+  reason: Type.Unsafe<AdjustmentReason>({ type: 'string', enum: [...ADJUSTMENT_REASONS] }),
+  notes: Type.Optional(Type.String({ maxLength: 1000 })),
+  lotId: Type.Optional(Type.String({ format: 'uuid' })),
+  expirationDate: Type.Optional(IsoDate),
+  lotCode: Type.Optional(Text(100)),
+  unitCost: Type.Optional(Money('Cost per unit of a received lot')),
+});
+export type AdjustBody = Static<typeof AdjustBody>;
+
+export const AdjustResult = Type.Object({
+  item: Item,
+  movement: Type.Object({
+    id: Type.String({ format: 'uuid' }),
+    type: Type.String(),
+    reason: Type.String(),
+    quantity: Type.Number(),
+    stockBefore: Type.Number(),
+    stockAfter: Type.Number(),
+    lots: Type.Array(Type.Object({ lotId: Type.String(), quantity: Type.Number() })),
+    occurredAt: Type.String({ format: 'date-time' }),
+  }),
+});
+
+export type AdjustResult = Static<typeof AdjustResult>;
+
+export const HistoryQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryResponse = Type.Object({
+  changes: Type.Array(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      field: Type.String(),
+      oldValue: Type.Unknown(),
+      newValue: Type.Unknown(),
+      changedBy: Type.Union([Type.String(), Type.Null()], { description: 'User id' }),
+      changedByName: Type.Union([Type.String(), Type.Null()]),
+      changedAt: Type.String({ format: 'date-time' }),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

@@ -1,0 +1,639 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { DB, MovementType } from '../../platform/db/schema.ts';
+import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
+import { paginate } from '../../platform/http/envelope.ts';
+import { AppError, errors } from '../../platform/http/errors.ts';
+import type { AuthContext } from '../auth/guard.ts';
+import { readSettings } from '../settings/settings.repository.ts';
+import { withDefaults } from '../settings/settings.service.ts';
+import { gtinOf } from './barcode.ts';
+import * as repo from './inventory.repository.ts';
+import type { ItemRow, LotRow, StatusContext } from './inventory.repository.ts';
+import type {
+  AdjustBody,
+  AdjustResult,
+  AdjustmentReason,
+  CreateItemBody,
+  Item,
+  ItemStatus,
+  ListQuery,
+  UpdateItemBody,
+} from './inventory.schemas.ts';
+
+/** Which ledger movement each adjustment reason is, and which sign it must have. */
+const REASONS: Record<AdjustmentReason, { type: MovementType; sign: 1 | -1 | 0 }> = {
+  received: { type: 'receipt', sign: 1 },
+  sold: { type: 'sale', sign: -1 },
+  expired: { type: 'waste', sign: -1 },
+  damaged: { type: 'waste', sign: -1 },
+  spoiled: { type: 'waste', sign: -1 },
+  theft: { type: 'waste', sign: -1 },
+  returned_to_vendor: { type: 'transfer', sign: -1 },
+  count_correction: { type: 'count', sign: 0 },
+  other: { type: 'adjustment', sign: 0 },
+};
+
+/** Item fields that map one-to-one onto columns (stock and expiry go through the ledger). */
+const FIELD_COLUMNS = {
+  description: 'description',
+  category: 'category',
+  brand: 'brand',
+  department: 'department',
+  itemSku: 'item_sku',
+  itemUpc: 'item_upc',
+  packSize: 'pack_size',
+  qtyShipped: 'qty_shipped',
+  salesWeekly: 'sales_weekly',
+  location: 'location',
+  aisle: 'aisle',
+  row: 'row',
+  bin: 'bin',
+  unitCost: 'unit_cost',
+  vendorCost: 'vendor_cost',
+  custCostEach: 'cust_cost_each',
+  unitRetail: 'unit_retail',
+  advertisingFlag: 'advertising_flag',
+  orderType: 'order_type',
+  vendorId: 'vendor_id',
+  reorderPoint: 'reorder_point',
+} as const satisfies Record<string, keyof ItemRow>;
+type Field = keyof typeof FIELD_COLUMNS;
+const NUMERIC_FIELDS = new Set<Field>([
+  'qtyShipped',
+  'salesWeekly',
+  'unitCost',
+  'vendorCost',
+  'custCostEach',
+  'unitRetail',
+  'reorderPoint',
+]);
+
+const num = (value: string | number | null | undefined): number | null =>
+  value === null || value === undefined ? null : Number(value);
+/** Quantities are numeric(14,3): compute in thousandths so FEFO sums never drift. */
+const milli = (value: string | number): number => Math.round(Number(value) * 1000);
+const fromMilli = (value: number): number => value / 1000;
+const isoDate = (value: string | Date | null): string | null =>
+  value === null ? null : typeof value === 'string' ? value : value.toISOString().slice(0, 10);
+
+export function todayIn(timeZone: string, at = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+export function addDays(date: string, days: number): string {
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + days);
+  return next.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+export interface InventoryContext extends StatusContext {
+  today: string;
+  expiryWarningDays: number;
+}
+
+export async function loadContext(trx: Kysely<DB>, orgId: string): Promise<InventoryContext> {
+  const settings = withDefaults(await readSettings(trx, orgId));
+  const today = todayIn(settings.timeZone);
+  return {
+    today,
+    expiryWarningDays: settings.expiryWarningDays,
+    lowStockThreshold: settings.lowStockThreshold,
+    expiringBy: addDays(today, settings.expiryWarningDays),
+  };
+}
+
+function thresholdOf(row: Pick<ItemRow, 'reorder_point'>, ctx: StatusContext): number {
+  return row.reorder_point === null ? ctx.lowStockThreshold : Number(row.reorder_point);
+}
+
+/** The derived status (never stored): out of stock > low > expiring > in stock. */
+export function statusOf(
+  row: Pick<ItemRow, 'remaining_stock' | 'reorder_point' | 'earliest_expiry'>,
+  ctx: StatusContext,
+): ItemStatus {
+  const stock = Number(row.remaining_stock);
+  if (stock <= 0) return 'out_of_stock';
+  if (stock <= thresholdOf(row, ctx)) return 'low_stock';
+  const expiry = isoDate(row.earliest_expiry);
+  if (expiry !== null && expiry <= ctx.expiringBy) return 'expiring';
+  return 'in_stock';
+}
+
+export function toItem(row: ItemRow, lots: LotRow[], ctx: StatusContext): Item {
+  return {
+    id: row.id,
+    description: row.description,
+    category: row.category,
+    brand: row.brand,
+    department: row.department,
+    itemSku: row.item_sku,
+    itemUpc: row.item_upc,
+    packSize: row.pack_size,
+    qtyShipped: Number(row.qty_shipped),
+    remainingStock: Number(row.remaining_stock),
+    salesWeekly: num(row.sales_weekly),
+    location: row.location,
+    aisle: row.aisle,
+    row: row.row,
+    bin: row.bin,
+    expirationDate: isoDate(row.earliest_expiry),
+    unitCost: num(row.unit_cost),
+    vendorCost: num(row.vendor_cost),
+    custCostEach: num(row.cust_cost_each),
+    unitRetail: num(row.unit_retail),
+    advertisingFlag: row.advertising_flag,
+    orderType: row.order_type,
+    vendorId: row.vendor_id,
+    reorderPoint: num(row.reorder_point),
+    status: statusOf(row, ctx),
+    lots: lots.map((lot) => ({
+      id: lot.id,
+      lotCode: lot.lot_code,
+      quantity: Number(lot.quantity),
+      expirationDate: isoDate(lot.expiration_date),
+      receivedDate: isoDate(lot.received_date)!,
+      unitCost: num(lot.unit_cost),
+    })),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+const insufficient = (available: number, requested: number, lotId?: string) =>
+  new AppError(
+    409,
+    'INSUFFICIENT_STOCK',
+    `Only ${available} in stock${lotId ? ' in that lot' : ''}; cannot take ${requested}`,
+    { available, requested, ...(lotId ? { lotId } : {}) },
+  );
+
+const duplicateItem = () =>
+  new AppError(409, 'DUPLICATE_ITEM', 'Another item in this store already has that SKU or barcode');
+
+export interface StockChange {
+  delta: number;
+  reason: AdjustmentReason;
+  type?: MovementType;
+  notes?: string | undefined;
+  lotId?: string | undefined;
+  expirationDate?: string | undefined;
+  lotCode?: string | undefined;
+  unitCost?: number | undefined;
+  userId: string | null;
+  occurredAt?: Date;
+  receivedDate?: string;
+}
+
+/**
+ * Applies one stock change to an item whose row the caller has locked: lots first (a positive
+ * change adds a lot or tops up the named one; a negative one takes from the named lot or FEFO),
+ * then the item's cached totals, the ledger row, the history row and the outbox events — all in
+ * the caller's transaction, so they stand or fall together.
+ */
+export async function applyStockChange(
+  trx: Kysely<DB>,
+  orgId: string,
+  item: ItemRow,
+  change: StockChange,
+  ctx: InventoryContext,
+) {
+  const deltaMilli = milli(change.delta);
+  if (deltaMilli === 0) throw errors.validation('adjustment must not be 0');
+  const touched: Array<{ lotId: string; quantity: number }> = [];
+  if (deltaMilli > 0) {
+    if (change.lotId) {
+      const lot = await repo.findLot(trx, orgId, item.id, change.lotId);
+      if (!lot)
+        throw errors.unprocessable('That lot does not belong to this item', [
+          { field: 'lotId', message: 'unknown lot' },
+        ]);
+      await repo.changeLotQuantity(trx, lot.id, fromMilli(deltaMilli));
+      touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
+    } else {
+      const lot = await repo.insertLot(trx, {
+        orgId,
+        itemId: item.id,
+        quantity: fromMilli(deltaMilli),
+        expirationDate: change.expirationDate,
+        receivedDate: change.receivedDate,
+        unitCost: change.unitCost ?? num(item.unit_cost),
+        lotCode: change.lotCode,
+      });
+      touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
+    }
+  } else {
+    let needed = -deltaMilli;
+    if (change.lotId) {
+      const lot = await repo.findLot(trx, orgId, item.id, change.lotId);
+      if (!lot)
+        throw errors.unprocessable('That lot does not belong to this item', [
+          { field: 'lotId', message: 'unknown lot' },
+        ]);
+      if (milli(lot.quantity) < needed) throw insufficient(Number(lot.quantity), fromMilli(needed), lot.id);
+      await repo.changeLotQuantity(trx, lot.id, -fromMilli(needed));
+      touched.push({ lotId: lot.id, quantity: -fromMilli(needed) });
+    } else {
+      const lots = await repo.fefoLots(trx, orgId, item.id);
+      const available = lots.reduce((sum, lot) => sum + milli(lot.quantity), 0);
+      if (available < needed) throw insufficient(fromMilli(available), fromMilli(needed));
+      for (const lot of lots) {
+        if (needed === 0) break;
+        const take = Math.min(needed, milli(lot.quantity));
+        await repo.changeLotQuantity(trx, lot.id, -fromMilli(take));
+        touched.push({ lotId: lot.id, quantity: -fromMilli(take) });
+        needed -= take;
+      }
+    }
+  }
+
+  const before = Number(item.remaining_stock);
+  const totals = await repo.refreshItemTotals(trx, orgId, item.id);
+  const after = Number(totals.remaining_stock);
+  const movement = await repo.insertMovement(trx, {
+    orgId,
+    itemId: item.id,
+    type: change.type ?? REASONS[change.reason].type,
+    reason: change.reason,
+    quantity: fromMilli(deltaMilli),
+    stockBefore: before,
+    stockAfter: after,
+    lots: touched,
+    unitCost: change.unitCost,
+    notes: change.notes,
+    userId: change.userId,
+    ...(change.occurredAt ? { occurredAt: change.occurredAt } : {}),
+  });
+  await repo.insertChanges(trx, orgId, item.id, change.userId, [
+    {
+      field: 'remainingStock',
+      oldValue: before,
+      newValue: after,
+      reason: change.reason,
+      movementId: movement.id,
+    },
+  ]);
+
+  const events: Array<{ type: string; payload: Record<string, unknown> }> = [
+    {
+      type: 'inventory:stock_updated',
+      payload: {
+        itemId: item.id,
+        oldStock: before,
+        newStock: after,
+        reason: change.reason,
+        updatedBy: change.userId,
+      },
+    },
+  ];
+  const threshold = thresholdOf(item, ctx);
+  if (before > threshold && after <= threshold) {
+    events.push({
+      type: 'alert:low_stock',
+      payload: {
+        itemId: item.id,
+        itemName: item.description,
+        currentStock: after,
+        threshold,
+        category: item.category,
+        location: item.location,
+      },
+    });
+  }
+  const newExpiry = isoDate(totals.earliest_expiry);
+  const oldExpiry = isoDate(item.earliest_expiry);
+  const nowExpiring = newExpiry !== null && newExpiry <= ctx.expiringBy;
+  const wasExpiring = oldExpiry !== null && oldExpiry <= ctx.expiringBy && before > 0;
+  if (deltaMilli > 0 && nowExpiring && (!wasExpiring || newExpiry !== oldExpiry)) {
+    events.push({
+      type: 'alert:expiry_warning',
+      payload: {
+        itemId: item.id,
+        itemName: item.description,
+        expiryDate: newExpiry,
+        daysUntilExpiry: daysBetween(ctx.today, newExpiry),
+        currentStock: after,
+      },
+    });
+  }
+  await repo.insertEvents(trx, orgId, events);
+  return {
+    movement: {
+      id: movement.id,
+      type: change.type ?? REASONS[change.reason].type,
+      reason: change.reason,
+      quantity: fromMilli(deltaMilli),
+      stockBefore: before,
+      stockAfter: after,
+      lots: touched,
+      occurredAt: new Date(movement.occurred_at).toISOString(),
+    },
+  };
+}
+
+function columnsFrom(body: Partial<Record<Field, unknown>>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, string]>) {
+    if (body[field] !== undefined) values[column] = body[field];
+  }
+  if (body.itemUpc !== undefined) values.gtin = gtinOf(body.itemUpc as string);
+  return values;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+export class InventoryService {
+  readonly #db: Kysely<DB>;
+
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  async #itemWithLots(trx: Kysely<DB>, orgId: string, id: string, ctx: InventoryContext): Promise<Item> {
+    const row = await repo.findItem(trx, orgId, id);
+    if (!row) throw errors.notFound('Item');
+    return toItem(row, await repo.lotsOf(trx, orgId, [id]), ctx);
+  }
+
+  async #checkVendor(trx: Kysely<DB>, orgId: string, vendorId: string | undefined) {
+    if (vendorId && !(await repo.vendorExists(trx, orgId, vendorId))) {
+      throw errors.unprocessable('Unknown vendor', [
+        { field: 'vendorId', message: 'no such vendor in this store' },
+      ]);
+    }
+  }
+
+  async create(auth: AuthContext, body: CreateItemBody): Promise<Item> {
+    try {
+      return await withTenant(this.#db, auth.orgId, async (trx) => {
+        const ctx = await loadContext(trx, auth.orgId);
+        await this.#checkVendor(trx, auth.orgId, body.vendorId);
+        const created = await trx
+          .insertInto('inventory_items')
+          .values({ org_id: auth.orgId, ...columnsFrom(body) } as never)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await repo.insertChanges(trx, auth.orgId, created.id, auth.userId, [
+          { field: 'created', oldValue: null, newValue: body.description },
+        ]);
+        if (body.remainingStock && body.remainingStock > 0) {
+          await applyStockChange(
+            trx,
+            auth.orgId,
+            created,
+            {
+              delta: body.remainingStock,
+              reason: 'received',
+              notes: 'Opening stock',
+              expirationDate: body.expirationDate,
+              lotCode: body.lotCode,
+              unitCost: body.unitCost,
+              userId: auth.userId,
+            },
+            ctx,
+          );
+        }
+        return this.#itemWithLots(trx, auth.orgId, created.id, ctx);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateItem();
+      throw error;
+    }
+  }
+
+  async get(auth: AuthContext, id: string): Promise<Item> {
+    return withTenant(this.#db, auth.orgId, async (trx) =>
+      this.#itemWithLots(trx, auth.orgId, id, await loadContext(trx, auth.orgId)),
+    );
+  }
+
+  /**
+   * Partial update. Plain fields are compared and each change is recorded; a new `remainingStock`
+   * is a count correction through the ledger; `expirationDate` alone corrects the expiry of the
+   * item's only lot with stock (with several, the lot must be named through adjust-stock).
+   */
+  async update(auth: AuthContext, id: string, body: UpdateItemBody): Promise<Item> {
+    if (body.id !== undefined && body.id !== id)
+      throw errors.validation('Body id does not match the path', [
+        { field: 'id', message: 'must match the path' },
+      ]);
+    try {
+      return await withTenantRetry(this.#db, auth.orgId, async (trx) => {
+        const ctx = await loadContext(trx, auth.orgId);
+        const item = await repo.findItem(trx, auth.orgId, id, true);
+        if (!item) throw errors.notFound('Item');
+        await this.#checkVendor(trx, auth.orgId, body.vendorId);
+
+        const changes: repo.FieldChange[] = [];
+        const values: Record<string, unknown> = {};
+        for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, keyof ItemRow]>) {
+          const next = body[field];
+          if (next === undefined) continue;
+          const current = NUMERIC_FIELDS.has(field) ? num(item[column] as string | null) : item[column];
+          if (current === next) continue;
+          changes.push({ field, oldValue: current, newValue: next });
+          values[column] = next;
+        }
+        if (values.item_upc !== undefined) values.gtin = gtinOf(values.item_upc as string);
+        if (changes.length > 0) {
+          await trx
+            .updateTable('inventory_items')
+            .set({ ...values, updated_at: new Date() } as never)
+            .where('org_id', '=', auth.orgId)
+            .where('id', '=', id)
+            .execute();
+          await repo.insertChanges(trx, auth.orgId, id, auth.userId, changes);
+        }
+
+        const current = await repo.findItem(trx, auth.orgId, id);
+        const stock = Number(current!.remaining_stock);
+        const increasing = body.remainingStock !== undefined && milli(body.remainingStock) > milli(stock);
+        if (body.remainingStock !== undefined && milli(body.remainingStock) !== milli(stock)) {
+          await applyStockChange(
+            trx,
+            auth.orgId,
+            current!,
+            {
+              delta: fromMilli(milli(body.remainingStock) - milli(stock)),
+              reason: 'count_correction',
+              notes: 'Stock level set by item update',
+              expirationDate: body.expirationDate,
+              userId: auth.userId,
+            },
+            ctx,
+          );
+        }
+        if (body.expirationDate !== undefined && !increasing) {
+          const lots = await repo.fefoLots(trx, auth.orgId, id);
+          if (lots.length !== 1) {
+            throw errors.unprocessable(
+              lots.length === 0
+                ? 'The item has no stock whose expiry could change'
+                : 'The item has several lots: set the expiry of one through adjust-stock with its lotId',
+              [{ field: 'expirationDate', message: `item has ${lots.length} lots with stock` }],
+            );
+          }
+          const lot = lots[0]!;
+          if (isoDate(lot.expiration_date) !== body.expirationDate) {
+            await repo.setLotExpiry(trx, lot.id, body.expirationDate);
+            await repo.refreshItemTotals(trx, auth.orgId, id);
+            await repo.insertChanges(trx, auth.orgId, id, auth.userId, [
+              {
+                field: 'expirationDate',
+                oldValue: isoDate(lot.expiration_date),
+                newValue: body.expirationDate,
+              },
+            ]);
+          }
+        }
+        return this.#itemWithLots(trx, auth.orgId, id, ctx);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateItem();
+      throw error;
+    }
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    await withTenant(this.#db, auth.orgId, async (trx) => {
+      const deleted = await repo.softDelete(trx, auth.orgId, id);
+      if (!deleted) throw errors.notFound('Item');
+      await repo.insertChanges(trx, auth.orgId, id, auth.userId, [
+        { field: 'deleted', oldValue: false, newValue: true },
+      ]);
+    });
+  }
+
+  async list(auth: AuthContext, query: ListQuery) {
+    return withTenant(this.#db, auth.orgId, async (trx) => {
+      const ctx = await loadContext(trx, auth.orgId);
+      const { rows, total } = await repo.listItems(trx, auth.orgId, query, ctx);
+      const lots = await repo.lotsOf(
+        trx,
+        auth.orgId,
+        rows.map((row) => row.id),
+      );
+      const byItem = Map.groupBy(lots, (lot) => lot.item_id);
+      return {
+        items: rows.map((row) => toItem(row, byItem.get(row.id) ?? [], ctx)),
+        pagination: paginate(query.page, query.limit, total),
+      };
+    });
+  }
+
+  /**
+   * One stock adjustment. The item row is locked for the transaction, so concurrent adjustments
+   * of one item queue and each applies exactly once. With an Idempotency-Key the first answer is
+   * stored in the same transaction and replayed for retries; a concurrent retry waits on the key's
+   * row and then replays too.
+   */
+  async adjust(
+    auth: AuthContext,
+    id: string,
+    body: AdjustBody,
+    idempotencyKey?: string,
+  ): Promise<{ replayed: boolean; data: AdjustResult }> {
+    const rule = REASONS[body.reason];
+    if (rule.sign !== 0 && Math.sign(body.adjustment) !== rule.sign) {
+      throw errors.unprocessable(
+        `'${body.reason}' ${rule.sign > 0 ? 'adds' : 'removes'} stock: the adjustment must be ${rule.sign > 0 ? 'positive' : 'negative'}`,
+        [
+          {
+            field: 'adjustment',
+            message: `must be ${rule.sign > 0 ? 'positive' : 'negative'} for ${body.reason}`,
+          },
+        ],
+      );
+    }
+    const requestHash = createHash('sha256').update(JSON.stringify({ id, body })).digest('hex');
+    return withTenantRetry(this.#db, auth.orgId, async (trx) => {
+      if (idempotencyKey) {
+        const claim = await repo.claimIdempotencyKey(
+          trx,
+          auth.orgId,
+          idempotencyKey,
+          auth.userId,
+          requestHash,
+        );
+        if (!claim.claimed) {
+          if (claim.existing.request_hash !== requestHash) {
+            throw new AppError(
+              422,
+              'IDEMPOTENCY_KEY_REUSED',
+              'This Idempotency-Key was used for a different request',
+            );
+          }
+          return { replayed: true, data: claim.existing.response as AdjustResult };
+        }
+      }
+      const result = await this.#adjustLocked(trx, auth, id, body);
+      if (idempotencyKey) await repo.storeIdempotentResponse(trx, auth.orgId, idempotencyKey, 200, result);
+      return { replayed: false, data: result };
+    });
+  }
+
+  async #adjustLocked(
+    trx: Transaction<DB>,
+    auth: AuthContext,
+    id: string,
+    body: AdjustBody,
+  ): Promise<AdjustResult> {
+    const ctx = await loadContext(trx, auth.orgId);
+    const item = await repo.findItem(trx, auth.orgId, id, true);
+    if (!item) throw errors.notFound('Item');
+    const { movement } = await applyStockChange(
+      trx,
+      auth.orgId,
+      item,
+      {
+        delta: body.adjustment,
+        reason: body.reason,
+        notes: body.notes,
+        lotId: body.lotId,
+        expirationDate: body.expirationDate,
+        lotCode: body.lotCode,
+        unitCost: body.unitCost,
+        userId: auth.userId,
+      },
+      ctx,
+    );
+    return { item: await this.#itemWithLots(trx, auth.orgId, id, ctx), movement };
+  }
+
+  async history(auth: AuthContext, id: string, page: number, limit: number) {
+    return withTenant(this.#db, auth.orgId, async (trx) => {
+      const item = await trx
+        .selectFrom('inventory_items')
+        .select('id')
+        .where('org_id', '=', auth.orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!item) throw errors.notFound('Item');
+      const { rows, total } = await repo.history(trx, auth.orgId, id, page, limit);
+      return {
+        changes: rows.map((row) => ({
+          id: row.id,
+          field: row.field,
+          oldValue: row.old_value,
+          newValue: row.new_value,
+          changedBy: row.changed_by,
+          changedByName: row.username,
+          changedAt: new Date(row.changed_at).toISOString(),
+          ...(row.reason ? { reason: row.reason } : {}),
+        })),
+        pagination: paginate(page, limit, total),
+      };
+    });
+  }
+}

@@ -1,0 +1,595 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
+import { adjust, createItem } from '../../../test/helpers/inventory.ts';
+import { addDays, todayIn } from './inventory.service.ts';
+
+let t: TestApp;
+let admin: Session;
+const today = todayIn('UTC');
+const inDays = (days: number) => addDays(today, days);
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await registerStore(t.app, 'Inventory Store');
+});
+afterAll(() => t.close());
+
+const get = (url: string, session = admin) => t.app.inject({ method: 'GET', url, headers: bearer(session) });
+const ledger = (itemId: string) =>
+  t.testDatabase.database.db
+    .selectFrom('stock_movements')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .orderBy('occurred_at')
+    .execute();
+const events = (itemId: string) =>
+  t.testDatabase.database.db
+    .selectFrom('outbox_events')
+    .select(['type', 'payload'])
+    .where(sql<boolean>`payload->>'itemId' = ${itemId}`)
+    .orderBy('id')
+    .execute();
+
+describe('items', () => {
+  it('creates an item whose opening stock and expiry become its first lot', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/inventory',
+      headers: bearer(admin),
+      payload: {
+        description: 'Organic Whole Milk 1L',
+        category: 'Dairy',
+        brand: 'Alpine Farms',
+        itemSku: 'MILK-ORG-1L',
+        itemUpc: '036000291452',
+        qtyShipped: 24,
+        remainingStock: 24,
+        expirationDate: inDays(10),
+        unitCost: 0.89,
+        unitRetail: 1.49,
+        reorderPoint: 6,
+        location: 'Cooler 2',
+      },
+    });
+    expect(response.statusCode).toBe(201);
+    const item = response.json().data;
+    expect(item).toMatchObject({
+      description: 'Organic Whole Milk 1L',
+      remainingStock: 24,
+      expirationDate: inDays(10),
+      unitCost: 0.89,
+      unitRetail: 1.49,
+      reorderPoint: 6,
+      status: 'in_stock',
+      advertisingFlag: false,
+    });
+    expect(item.lots).toEqual([
+      expect.objectContaining({
+        quantity: 24,
+        expirationDate: inDays(10),
+        receivedDate: today,
+        unitCost: 0.89,
+      }),
+    ]);
+    const movements = await ledger(item.id);
+    expect(movements).toHaveLength(1);
+    expect(movements[0]).toMatchObject({ type: 'receipt', reason: 'received', user_id: admin.user.id });
+    expect(Number(movements[0]!.stock_after)).toBe(24);
+  });
+
+  it('stores money and quantities as exact decimals, not floats', async () => {
+    const { rows } = await sql<{ column_name: string; data_type: string }>`
+      select column_name, data_type from information_schema.columns
+       where table_name in ('inventory_items', 'inventory_lots')
+         and column_name in ('unit_cost', 'vendor_cost', 'cust_cost_each', 'unit_retail', 'remaining_stock', 'quantity')
+    `.execute(t.testDatabase.database.db);
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    for (const row of rows) expect(row.data_type, row.column_name).toBe('numeric');
+    const item = await createItem(t.app, admin, {
+      description: 'Cents test',
+      unitCost: 0.1,
+      vendorCost: 2.675,
+    });
+    const stored = await t.testDatabase.database.db
+      .selectFrom('inventory_items')
+      .select(['unit_cost', 'vendor_cost'])
+      .where('id', '=', item.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ unit_cost: '0.1000', vendor_cost: '2.6750' });
+  });
+
+  it.each([
+    ['no description', { category: 'Dairy' }, 400],
+    ['a negative price', { description: 'x', category: 'Dairy', unitCost: -1 }, 400],
+    [
+      'a bad date',
+      { description: 'x', category: 'Dairy', remainingStock: 1, expirationDate: '31/12/2026' },
+      400,
+    ],
+    [
+      'an unknown vendor',
+      { description: 'x', category: 'Dairy', vendorId: '7b4f0a52-1c5e-4c8e-9d0b-2f6a3e1d9c11' },
+      422,
+    ],
+  ])('refuses an item with %s', async (_case, payload, status) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v1/inventory',
+      headers: bearer(admin),
+      payload,
+    });
+    expect(response.statusCode).toBe(status);
+    expect(response.json().success).toBe(false);
+  });
+
+  it('refuses a second live item with the same SKU or barcode (409), but frees them on delete', async () => {
+    const first = await createItem(t.app, admin, {
+      description: 'Bread',
+      itemSku: 'BREAD-1',
+      itemUpc: '96385074',
+    });
+    const sameSku = await t.app.inject({
+      method: 'POST',
+      url: '/v1/inventory',
+      headers: bearer(admin),
+      payload: { description: 'Bread again', category: 'Bakery', itemSku: 'BREAD-1' },
+    });
+    expect(sameSku.statusCode).toBe(409);
+    expect(sameSku.json().error.code).toBe('DUPLICATE_ITEM');
+    const sameCode = await t.app.inject({
+      method: 'POST',
+      url: '/v1/inventory',
+      headers: bearer(admin),
+      payload: { description: 'Bread EAN-13 form', category: 'Bakery', itemUpc: '0000096385074' },
+    });
+    expect(sameCode.statusCode).toBe(409);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${first.id}`, headers: bearer(admin) }))
+        .statusCode,
+    ).toBe(204);
+    await createItem(t.app, admin, { description: 'Bread relaunched', itemSku: 'BREAD-1' });
+  });
+
+  it('updates only the fields sent, records each change, and keeps the ledger for stock', async () => {
+    const item = await createItem(t.app, admin, { description: 'Apples', remainingStock: 10, unitRetail: 2 });
+    const response = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/inventory/${item.id}`,
+      headers: bearer(admin),
+      payload: { description: 'Gala Apples', unitRetail: 2.49, remainingStock: 7, id: item.id },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().data).toMatchObject({
+      description: 'Gala Apples',
+      unitRetail: 2.49,
+      remainingStock: 7,
+      category: 'Produce',
+    });
+    const movements = await ledger(item.id);
+    expect(movements.at(-1)).toMatchObject({ type: 'count', reason: 'count_correction' });
+    expect(Number(movements.at(-1)!.quantity)).toBe(-3);
+
+    const history = (await get(`/v1/inventory/${item.id}/history`)).json();
+    const fields = history.data.changes.map((change: { field: string }) => change.field);
+    expect(fields).toEqual(
+      expect.arrayContaining(['description', 'unitRetail', 'remainingStock', 'created']),
+    );
+    expect(
+      history.data.changes.find((change: { field: string }) => change.field === 'description'),
+    ).toMatchObject({
+      oldValue: 'Apples',
+      newValue: 'Gala Apples',
+      changedBy: admin.user.id,
+    });
+    const mismatch = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/inventory/${item.id}`,
+      headers: bearer(admin),
+      payload: { id: '7b4f0a52-1c5e-4c8e-9d0b-2f6a3e1d9c11', description: 'x' },
+    });
+    expect(mismatch.statusCode).toBe(400);
+  });
+
+  it('soft-deletes: 204, then 404 and gone from lists, while ledger and history stay', async () => {
+    const item = await createItem(t.app, admin, { description: 'Discontinued Yogurt', remainingStock: 3 });
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/inventory/${item.id}`,
+      headers: bearer(admin),
+    });
+    expect(removed.statusCode).toBe(204);
+    expect((await get(`/v1/inventory/${item.id}`)).statusCode).toBe(404);
+    const list = (await get('/v1/inventory?search=Discontinued')).json();
+    expect(list.data.map((row: { id: string }) => row.id)).not.toContain(item.id);
+    expect(await ledger(item.id)).toHaveLength(1);
+    const history = await get(`/v1/inventory/${item.id}/history`);
+    expect(history.statusCode).toBe(200);
+    expect(history.json().data.changes[0].field).toBe('deleted');
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${item.id}`, headers: bearer(admin) }))
+        .statusCode,
+    ).toBe(404);
+  });
+});
+
+describe('status', () => {
+  it('is derived from stock, reorder point or the store threshold, and lot expiry', async () => {
+    const out = await createItem(t.app, admin, { description: 'Status out', category: 'StatusTest' });
+    const lowByPoint = await createItem(t.app, admin, {
+      description: 'Status low point',
+      category: 'StatusTest',
+      remainingStock: 5,
+      reorderPoint: 5,
+    });
+    const lowByDefault = await createItem(t.app, admin, {
+      description: 'Status low default',
+      category: 'StatusTest',
+      remainingStock: 10,
+    });
+    const expiring = await createItem(t.app, admin, {
+      description: 'Status expiring',
+      category: 'StatusTest',
+      remainingStock: 50,
+      expirationDate: inDays(2),
+    });
+    const fine = await createItem(t.app, admin, {
+      description: 'Status fine',
+      category: 'StatusTest',
+      remainingStock: 50,
+      expirationDate: inDays(30),
+    });
+    const expected: Record<string, string> = {
+      [out.id]: 'out_of_stock',
+      [lowByPoint.id]: 'low_stock',
+      [lowByDefault.id]: 'low_stock',
+      [expiring.id]: 'expiring',
+      [fine.id]: 'in_stock',
+    };
+    for (const [id, status] of Object.entries(expected)) {
+      expect((await get(`/v1/inventory/${id}`)).json().data.status, id).toBe(status);
+    }
+    for (const status of ['out_of_stock', 'low_stock', 'expiring', 'in_stock']) {
+      const listed = (await get(`/v1/inventory?category=StatusTest&status=${status}&limit=200`)).json().data;
+      expect(listed.map((item: { id: string }) => item.id).sort()).toEqual(
+        Object.entries(expected)
+          .filter(([, value]) => value === status)
+          .map(([id]) => id)
+          .sort(),
+      );
+    }
+    // The store's own settings move the thresholds.
+    await t.app.inject({
+      method: 'PUT',
+      url: '/v1/settings',
+      headers: bearer(admin),
+      payload: { lowStockThreshold: 4, expiryWarningDays: 1 },
+    });
+    expect((await get(`/v1/inventory/${lowByDefault.id}`)).json().data.status).toBe('in_stock');
+    expect((await get(`/v1/inventory/${expiring.id}`)).json().data.status).toBe('in_stock');
+    await t.app.inject({
+      method: 'PUT',
+      url: '/v1/settings',
+      headers: bearer(admin),
+      payload: { lowStockThreshold: 10, expiryWarningDays: 3 },
+    });
+  });
+});
+
+describe('list and search', () => {
+  let store: Session;
+  beforeAll(async () => {
+    store = await registerStore(t.app, 'Search Store');
+    const vendor = await t.testDatabase.database.db
+      .insertInto('vendors')
+      .values({ org_id: store.user.organization.id, name: 'Valley Dairy Co-op' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const items = [
+      {
+        description: 'Banana',
+        category: 'Produce',
+        brand: 'Chiquita',
+        remainingStock: 40,
+        location: 'Front',
+      },
+      {
+        description: 'Organic Whole Milk',
+        category: 'Dairy',
+        brand: 'Valley',
+        remainingStock: 12,
+        vendorId: vendor.id,
+        location: 'Cooler',
+      },
+      { description: 'Whole Wheat Bread', category: 'Bakery', itemSku: 'BAKE-0042', remainingStock: 8 },
+      { description: 'Orange Juice', category: 'Beverages', itemUpc: '8076809570787', remainingStock: 20 },
+      { description: 'Milk Chocolate Bar', category: 'Snacks', remainingStock: 30 },
+    ];
+    for (const item of items) await createItem(t.app, store, item);
+  });
+
+  const names = async (query: string) => {
+    const response = await get(`/v1/inventory?${query}`, store);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json().data.map((item: { description: string }) => item.description);
+  };
+
+  it('paginates with meta.pagination', async () => {
+    const response = await get('/v1/inventory?page=2&limit=2&sortBy=name', store);
+    expect(response.json().meta.pagination).toEqual({ page: 2, limit: 2, total: 5, totalPages: 3 });
+    expect(response.json().data.map((item: { description: string }) => item.description)).toEqual([
+      'Orange Juice',
+      'Organic Whole Milk',
+    ]);
+  });
+
+  it('sorts by name, stock and creation, either way', async () => {
+    expect(await names('sortBy=name&sortOrder=asc')).toEqual([
+      'Banana',
+      'Milk Chocolate Bar',
+      'Orange Juice',
+      'Organic Whole Milk',
+      'Whole Wheat Bread',
+    ]);
+    expect((await names('sortBy=stock&sortOrder=desc'))[0]).toBe('Banana');
+    expect((await names('sortBy=created_at&sortOrder=asc'))[0]).toBe('Banana');
+    expect((await names('sortBy=created_at&sortOrder=desc'))[0]).toBe('Milk Chocolate Bar');
+  });
+
+  it('filters by category, location and vendor (id or name)', async () => {
+    expect(await names('category=dairy')).toEqual(['Organic Whole Milk']);
+    expect(await names('location=front')).toEqual(['Banana']);
+    expect(await names('vendor=Valley%20Dairy%20Co-op')).toEqual(['Organic Whole Milk']);
+  });
+
+  it('finds despite typos and partial words, best match first', async () => {
+    expect((await names('search=bananna'))[0]).toBe('Banana');
+    expect((await names('search=org%20milk'))[0]).toBe('Organic Whole Milk');
+    expect(await names('search=chiquita')).toEqual(['Banana']);
+    expect(await names('search=BAKE-0042')).toEqual(['Whole Wheat Bread']);
+    expect(await names('search=8076809570787')).toEqual(['Orange Juice']);
+    expect(await names('search=milk')).toEqual(
+      expect.arrayContaining(['Organic Whole Milk', 'Milk Chocolate Bar']),
+    );
+    expect(await names('search=xylophone')).toEqual([]);
+  });
+
+  it.each([
+    'limit=201',
+    'limit=0',
+    'page=0',
+    'sortBy=price',
+    'sortOrder=sideways',
+    'status=rotten',
+    'colour=blue',
+  ])('answers 400 for %s', async (query) => {
+    const response = await get(`/v1/inventory?${query}`, store);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe('stock adjustments', () => {
+  it('take from the lot that expires first, across three lots (FEFO)', async () => {
+    const item = await createItem(t.app, admin, {
+      description: 'FEFO Yogurt',
+      remainingStock: 5,
+      expirationDate: inDays(20),
+    });
+    await adjust(t.app, admin, item.id, { adjustment: 5, reason: 'received', expirationDate: inDays(5) });
+    await adjust(t.app, admin, item.id, { adjustment: 5, reason: 'received', expirationDate: inDays(12) });
+    const response = await adjust(t.app, admin, item.id, { adjustment: -7, reason: 'sold' });
+    expect(response.statusCode).toBe(200);
+    const { item: after, movement } = response.json().data;
+    expect(after.remainingStock).toBe(8);
+    expect(
+      after.lots.map((lot: { expirationDate: string; quantity: number }) => [
+        lot.expirationDate,
+        lot.quantity,
+      ]),
+    ).toEqual([
+      [inDays(12), 3],
+      [inDays(20), 5],
+    ]);
+    expect(after.expirationDate).toBe(inDays(12));
+    expect(movement).toMatchObject({
+      type: 'sale',
+      reason: 'sold',
+      quantity: -7,
+      stockBefore: 15,
+      stockAfter: 8,
+    });
+    expect(movement.lots.map((lot: { quantity: number }) => lot.quantity)).toEqual([-5, -2]);
+  });
+
+  it('take from a named lot, or add to it', async () => {
+    const item = await createItem(t.app, admin, {
+      description: 'Named lot cheese',
+      remainingStock: 4,
+      expirationDate: inDays(3),
+    });
+    const late = (
+      await adjust(t.app, admin, item.id, {
+        adjustment: 6,
+        reason: 'received',
+        expirationDate: inDays(30),
+        lotCode: 'L-30',
+      })
+    ).json().data.item.lots[1];
+    const taken = await adjust(t.app, admin, item.id, { adjustment: -2, reason: 'damaged', lotId: late.id });
+    expect(taken.json().data.item.lots.map((lot: { quantity: number }) => lot.quantity)).toEqual([4, 4]);
+    const added = await adjust(t.app, admin, item.id, {
+      adjustment: 1,
+      reason: 'count_correction',
+      lotId: late.id,
+    });
+    expect(added.json().data.item.lots[1]).toMatchObject({ id: late.id, quantity: 5, lotCode: 'L-30' });
+    const tooMuch = await adjust(t.app, admin, item.id, {
+      adjustment: -6,
+      reason: 'spoiled',
+      lotId: late.id,
+    });
+    expect(tooMuch.statusCode).toBe(409);
+  });
+
+  it('refuse to take more than is there: 409 INSUFFICIENT_STOCK and nothing changes', async () => {
+    const item = await createItem(t.app, admin, { description: 'Scarce saffron', remainingStock: 3 });
+    const before = await ledger(item.id);
+    const response = await adjust(t.app, admin, item.id, { adjustment: -4, reason: 'sold' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 3, requested: 4 },
+    });
+    expect(await ledger(item.id)).toHaveLength(before.length);
+    expect((await get(`/v1/inventory/${item.id}`)).json().data.remainingStock).toBe(3);
+  });
+
+  it.each([
+    [{ adjustment: -1, reason: 'received' }, 422],
+    [{ adjustment: 1, reason: 'sold' }, 422],
+    [{ adjustment: 0, reason: 'other' }, 400],
+    [{ adjustment: 1, reason: 'gift' }, 400],
+    [{ adjustment: 'ten', reason: 'other' }, 400],
+  ])('refuse %j with %i', async (payload, status) => {
+    const item = await createItem(t.app, admin, { description: 'Validation item', remainingStock: 3 });
+    expect((await adjust(t.app, admin, item.id, payload)).statusCode).toBe(status);
+  });
+
+  it('apply 200 simultaneous adjustments exactly once each', async () => {
+    const item = await createItem(t.app, admin, { description: 'Hot item', remainingStock: 1000 });
+    const deltas = Array.from({ length: 200 }, (_, index) => (index % 2 === 0 ? 3 : -2));
+    const responses = await Promise.all(
+      deltas.map((delta) =>
+        adjust(t.app, admin, item.id, { adjustment: delta, reason: delta > 0 ? 'received' : 'sold' }),
+      ),
+    );
+    expect(responses.map((response) => response.statusCode).filter((status) => status !== 200)).toEqual([]);
+    const expected = 1000 + deltas.reduce((sum, delta) => sum + delta, 0);
+    expect((await get(`/v1/inventory/${item.id}`)).json().data.remainingStock).toBe(expected);
+    const movements = await ledger(item.id);
+    expect(movements).toHaveLength(201);
+    // The ledger chains: each movement starts where another ended.
+    const afters = new Set(movements.map((movement) => Number(movement.stock_after)));
+    for (const movement of movements.slice(1)) expect(afters.has(Number(movement.stock_before))).toBe(true);
+  });
+
+  it('with an Idempotency-Key, apply a retried adjustment once and return the first answer', async () => {
+    const item = await createItem(t.app, admin, { description: 'Idempotent item', remainingStock: 10 });
+    const key = { 'idempotency-key': `retry-${item.id}` };
+    const first = await adjust(t.app, admin, item.id, { adjustment: -3, reason: 'sold' }, key);
+    const retry = await adjust(t.app, admin, item.id, { adjustment: -3, reason: 'sold' }, key);
+    expect(first.statusCode).toBe(200);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json().data).toEqual(first.json().data);
+    expect((await get(`/v1/inventory/${item.id}`)).json().data.remainingStock).toBe(7);
+
+    const concurrent = { 'idempotency-key': `burst-${item.id}` };
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        adjust(t.app, admin, item.id, { adjustment: -1, reason: 'sold' }, concurrent),
+      ),
+    );
+    expect(new Set(burst.map((response) => response.json().data.movement.id)).size).toBe(1);
+    expect((await get(`/v1/inventory/${item.id}`)).json().data.remainingStock).toBe(6);
+
+    const reused = await adjust(t.app, admin, item.id, { adjustment: -2, reason: 'sold' }, key);
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('write stock events and threshold alerts to the outbox in the same transaction', async () => {
+    const item = await createItem(t.app, admin, {
+      description: 'Alerting lettuce',
+      remainingStock: 12,
+      reorderPoint: 5,
+      location: 'Aisle 1',
+    });
+    await adjust(t.app, admin, item.id, { adjustment: -8, reason: 'sold' });
+    await adjust(t.app, admin, item.id, { adjustment: 10, reason: 'received', expirationDate: inDays(1) });
+    const written = await events(item.id);
+    expect(written.map((event) => event.type)).toEqual([
+      'inventory:stock_updated',
+      'inventory:stock_updated',
+      'alert:low_stock',
+      'inventory:stock_updated',
+      'alert:expiry_warning',
+    ]);
+    expect(written[1]!.payload).toMatchObject({
+      itemId: item.id,
+      oldStock: 12,
+      newStock: 4,
+      reason: 'sold',
+      updatedBy: admin.user.id,
+    });
+    expect(written[2]!.payload).toMatchObject({
+      itemName: 'Alerting lettuce',
+      currentStock: 4,
+      threshold: 5,
+      category: 'Produce',
+      location: 'Aisle 1',
+    });
+    expect(written[4]!.payload).toMatchObject({
+      expiryDate: inDays(1),
+      daysUntilExpiry: 1,
+      currentStock: 14,
+    });
+    // A refused change writes no event.
+    await adjust(t.app, admin, item.id, { adjustment: -100, reason: 'sold' });
+    expect(await events(item.id)).toHaveLength(5);
+  });
+});
+
+describe('history', () => {
+  it('lists changes newest first, paginated', async () => {
+    const item = await createItem(t.app, admin, { description: 'History item', remainingStock: 1 });
+    for (let step = 1; step <= 3; step++)
+      await adjust(t.app, admin, item.id, { adjustment: 1, reason: 'received', notes: `step ${step}` });
+    const page = await get(`/v1/inventory/${item.id}/history?limit=2`);
+    expect(page.json().meta.pagination).toEqual({ page: 1, limit: 2, total: 5, totalPages: 3 });
+    expect(page.json().data.changes.map((change: { newValue: unknown }) => change.newValue)).toEqual([4, 3]);
+    expect(page.json().data.changes[0]).toMatchObject({
+      field: 'remainingStock',
+      oldValue: 3,
+      reason: 'received',
+    });
+  });
+});
+
+describe('permissions and isolation', () => {
+  it('viewers read, employees write but do not delete, other stores see 404', async () => {
+    const viewer = await addMember(t.app, t.testDatabase.database, admin, 'viewer');
+    const employee = await addMember(t.app, t.testDatabase.database, admin, 'employee');
+    const item = await createItem(t.app, admin, { description: 'Guarded item', remainingStock: 5 });
+    expect((await get(`/v1/inventory/${item.id}`, viewer)).statusCode).toBe(200);
+    expect((await adjust(t.app, viewer, item.id, { adjustment: -1, reason: 'sold' })).statusCode).toBe(403);
+    expect((await adjust(t.app, employee, item.id, { adjustment: -1, reason: 'sold' })).statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${item.id}`, headers: bearer(employee) }))
+        .statusCode,
+    ).toBe(403);
+
+    const other = await registerStore(t.app, 'Other Store');
+    const attempts = [
+      { method: 'GET' as const, url: `/v1/inventory/${item.id}` },
+      { method: 'PUT' as const, url: `/v1/inventory/${item.id}`, payload: { description: 'hijacked' } },
+      { method: 'DELETE' as const, url: `/v1/inventory/${item.id}` },
+      {
+        method: 'POST' as const,
+        url: `/v1/inventory/${item.id}/adjust-stock`,
+        payload: { adjustment: -1, reason: 'theft' },
+      },
+      { method: 'GET' as const, url: `/v1/inventory/${item.id}/history` },
+    ];
+    for (const attempt of attempts) {
+      const response = await t.app.inject({ ...attempt, headers: bearer(other) });
+      expect(response.statusCode, `${attempt.method} ${attempt.url}`).toBe(404);
+      expect(response.body).not.toContain('Guarded item');
+    }
+    expect((await get('/v1/inventory?search=Guarded', other)).json().data).toEqual([]);
+    const untouched = (await get(`/v1/inventory/${item.id}`)).json().data;
+    expect(untouched).toMatchObject({ description: 'Guarded item', remainingStock: 4 });
+  });
+});

@@ -13,6 +13,7 @@ import { Guard } from './modules/auth/guard.ts';
 import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
+import { BarcodeService } from './modules/inventory/barcode.service.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { InventoryService } from './modules/inventory/inventory.service.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
@@ -180,7 +181,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     guard,
   });
   await app.register(settingsRoutes, { prefix: '/v1/settings', service: new SettingsService(db), guard });
-  await app.register(inventoryRoutes, { prefix: '/v1/inventory', service: new InventoryService(db), guard });
+  await app.register(inventoryRoutes, {
+    prefix: '/v1/inventory',
+    service: new InventoryService(db),
+    barcodes: new BarcodeService(db),
+    guard,
+  });
 
   return app;
 }

@@ -5,6 +5,8 @@ import { authOf, type Guard } from '../auth/guard.ts';
 import {
   AdjustBody,
   AdjustResult,
+  BarcodeLookupBody,
+  BarcodeLookupResponse,
   CreateItemBody,
   HistoryQuery,
   HistoryResponse,
@@ -13,10 +15,12 @@ import {
   ListQuery,
   UpdateItemBody,
 } from './inventory.schemas.ts';
+import type { BarcodeService } from './barcode.service.ts';
 import type { InventoryService } from './inventory.service.ts';
 
 export interface InventoryRoutesOptions {
   service: InventoryService;
+  barcodes: BarcodeService;
   guard: Guard;
 }
 
@@ -25,7 +29,7 @@ const limit = { rateLimit: 'inventory' as const };
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
   app,
-  { service, guard },
+  { service, barcodes, guard },
 ) => {
   app.get(
     '',
@@ -61,6 +65,23 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
     ),
     async (request, reply) =>
       reply.status(201).send(ok(request, await service.create(authOf(request), request.body))),
+  );
+
+  app.post(
+    '/barcode-lookup',
+    guard.protect(
+      'inventory:read',
+      {
+        tags,
+        summary: 'Find the item for a scanned barcode, or suggest what it is',
+        description:
+          'UPC-A/UPC-E/EAN-8/EAN-13 check digits are validated (422 `INVALID_BARCODE` names the expected digit) and normalised, so a UPC-A and its EAN-13 form find the same item. Suggestions (when not found) come from the bundled Open Food Facts catalogue (ODbL) and the store’s own items from the same maker.',
+        body: BarcodeLookupBody,
+        response: { 200: Envelope(BarcodeLookupResponse) },
+      },
+      { ...limit, errors: [422] },
+    ),
+    async (request) => ok(request, await barcodes.lookup(authOf(request), request.body)),
   );
 
   app.get(

@@ -201,3 +201,34 @@ export const HistoryResponse = Type.Object({
 });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const BarcodeLookupBody = Type.Object({
+  barcode: Type.String({ minLength: 1, maxLength: 80, pattern: '^[\\x20-\\x7E]+$' }),
+  type: Type.Unsafe<'upc' | 'ean' | 'code128'>({
+    type: 'string',
+    enum: ['upc', 'ean', 'code128'],
+    description: 'upc: UPC-A or UPC-E; ean: EAN-13 or EAN-8; code128: matched exactly',
+  }),
+});
+
+export const BarcodeLookupResponse = Type.Object({
+  found: Type.Boolean(),
+  barcode: Type.Object({
+    code: Type.String(),
+    type: Type.String(),
+    gtin: Type.Union([Type.String(), Type.Null()], { description: 'Normalised GTIN-14 (UPC/EAN only)' }),
+    format: Type.String(),
+  }),
+  item: Type.Optional(Item),
+  suggestions: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        brand: Type.String(),
+        category: Type.String(),
+        confidence: Type.Number({ minimum: 0, maximum: 1 }),
+        source: Type.String({ description: 'catalog | catalog_same_maker | store_same_maker' }),
+      }),
+    ),
+  ),
+});

@@ -31,9 +31,11 @@ let loading: Promise<Catalog> | undefined;
 
 export function productCatalog(): Promise<Catalog> {
   loading ??= readFile(CATALOG_FILE, 'utf8').then((text) => {
-    const rows = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<
-      Record<string, string | undefined>
-    >;
+    const rows = parse<Record<string, string | undefined>>(text, {
+      columns: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    });
     const byGtin = new Map<string, CatalogProduct>();
     const byCompanyPrefix = new Map<string, CatalogProduct[]>();
     for (const row of rows) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -14,6 +15,7 @@ import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
 import { BarcodeService } from './modules/inventory/barcode.service.ts';
+import { ImportService } from './modules/inventory/import.service.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { InventoryService } from './modules/inventory/inventory.service.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
@@ -110,13 +112,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(compress, { global: true, threshold: 1024 });
 
   app.addSchema(ErrorEnvelope);
-  // Remember which permission each route needs, to state it in the OpenAPI document.
+  // Remember each route's permission (and streamed multipart body) to state them in the OpenAPI document.
   const permissionByOperation = new Map<string, string>();
+  const multipartByOperation = new Map<string, unknown>();
   app.addHook('onRoute', (route) => {
-    const permission = route.config?.permission;
-    if (!permission) return;
-    for (const method of [route.method].flat())
-      permissionByOperation.set(`${method.toLowerCase()} ${route.url}`, permission);
+    for (const method of [route.method].flat()) {
+      const key = `${method.toLowerCase()} ${route.url}`;
+      if (route.config?.permission) permissionByOperation.set(key, route.config.permission);
+      if (route.config?.multipartBody) multipartByOperation.set(key, route.config.multipartBody);
+    }
   });
   await app.register(swagger, {
     transformObject: (documentObject) => {
@@ -129,6 +133,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         )) {
           const permission = permissionByOperation.get(`${method} ${fastifyPath}`);
           if (permission) operation['x-permission'] = permission;
+          const multipartBody = multipartByOperation.get(`${method} ${fastifyPath}`);
+          if (multipartBody) {
+            operation.requestBody = {
+              required: true,
+              content: { 'multipart/form-data': { schema: multipartBody } },
+            };
+          }
         }
       }
       return openapiObject;
@@ -185,7 +196,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     prefix: '/v1/inventory',
     service: new InventoryService(db),
     barcodes: new BarcodeService(db),
+    imports: new ImportService(db),
     guard,
+    tmpDir: path.join(config.dataDir, 'tmp'),
+    importMaxBytes: config.importMaxBytes,
   });
 
   return app;

@@ -31,6 +31,7 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   publicAppUrl: string;
+  importMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -260,6 +261,13 @@ export const CONFIG_KEYS = [
       return raw.replace(/\/+$/, '');
     },
   } satisfies KeySpec<'publicAppUrl'>,
+  {
+    env: 'IMPORT_MAX_BYTES',
+    field: 'importMaxBytes',
+    description: 'Largest file accepted by bulk import (larger = 413)',
+    defaultValue: '52428800',
+    parse: integer(1024, 2 * 1024 * 1024 * 1024),
+  } satisfies KeySpec<'importMaxBytes'>,
 ] as const;
 
 /**

@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The permission a route requires ('authenticated' = any signed-in member); see guard.ts. */
     permission?: Permission | 'authenticated';
+    /** OpenAPI request body for routes that stream multipart themselves (no body validation). */
+    multipartBody?: unknown;
   }
 }
 

@@ -1,5 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+import { AppError, errors } from '../../platform/http/errors.ts';
+import { detectKind } from './import.rows.ts';
+import type { ImportService } from './import.service.ts';
 import { Envelope, ok } from '../../platform/http/envelope.ts';
 import { authOf, type Guard } from '../auth/guard.ts';
 import {
@@ -11,6 +21,9 @@ import {
   HistoryQuery,
   HistoryResponse,
   IdParams,
+  ImportOptions,
+  ImportRequest,
+  ImportResponse,
   Item,
   ListQuery,
   UpdateItemBody,
@@ -21,7 +34,29 @@ import type { InventoryService } from './inventory.service.ts';
 export interface InventoryRoutesOptions {
   service: InventoryService;
   barcodes: BarcodeService;
+  imports: ImportService;
   guard: Guard;
+  /** Where uploads are spooled while they are imported (DATA_DIR/tmp). */
+  tmpDir: string;
+  importMaxBytes: number;
+}
+
+function parseImportOptions(raw: string): Static<typeof ImportOptions> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw errors.validation('options must be a JSON object', [
+      { field: 'options', message: 'is not valid JSON' },
+    ]);
+  }
+  const withDefaults = Value.Default(ImportOptions, parsed);
+  if (!Value.Check(ImportOptions, withDefaults)) {
+    throw errors.validation('options are invalid', [
+      { field: 'options', message: 'expects {skipDuplicates, updateExisting, validateOnly} as booleans' },
+    ]);
+  }
+  return withDefaults;
 }
 
 const tags = ['inventory'];
@@ -29,8 +64,67 @@ const limit = { rateLimit: 'inventory' as const };
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
   app,
-  { service, barcodes, guard },
+  { service, barcodes, imports, guard, tmpDir, importMaxBytes },
 ) => {
+  await app.register(multipart, {
+    limits: { fileSize: importMaxBytes, files: 1, fields: 5, fieldSize: 10_000 },
+  });
+
+  app.post(
+    '/bulk-import',
+    {
+      ...guard.protect(
+        'inventory:write',
+        {
+          tags,
+          summary: 'Import items from a CSV or XLSX file (multipart: `file`, `options`)',
+          description:
+            'Headers are matched forgivingly (camelCase, snake_case, captions such as "UPC", "Item Description", "Qty"). Rows match existing items by SKU, else barcode. Bad rows are reported as {row, field, message} and skipped; the good rows are applied in one transaction. `validateOnly` changes nothing. Not CSV/XLSX, empty, or no header → 400; larger than IMPORT_MAX_BYTES → 413.',
+          consumes: ['multipart/form-data'],
+          response: { 200: Envelope(ImportResponse) },
+        },
+        { rateLimit: 'uploads', errors: [413, 415] },
+      ),
+      config: { permission: 'inventory:write', multipartBody: ImportRequest },
+    },
+    async (request) => {
+      if (!request.isMultipart()) {
+        throw new AppError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Send multipart/form-data with the file in a field named "file"',
+        );
+      }
+      await mkdir(tmpDir, { recursive: true });
+      const spooled = path.join(tmpDir, `import-${randomUUID()}`);
+      try {
+        let options = parseImportOptions('{}');
+        let filename: string | undefined;
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file' || filename !== undefined) {
+              throw errors.validation('Send exactly one file, in a field named "file"');
+            }
+            // Spooled to disk, never held in memory; options may arrive after the file.
+            await pipeline(part.file, createWriteStream(spooled));
+            if (part.file.truncated) {
+              throw new AppError(413, 'PAYLOAD_TOO_LARGE', `The file is larger than ${importMaxBytes} bytes`);
+            }
+            filename = part.filename;
+          } else if (part.fieldname === 'options') {
+            options = parseImportOptions(String(part.value));
+          }
+        }
+        if (filename === undefined)
+          throw errors.validation('No file: send it in a multipart field named "file"');
+        const kind = await detectKind(spooled, filename);
+        return ok(request, await imports.import(authOf(request), spooled, kind, options));
+      } finally {
+        await rm(spooled, { force: true });
+      }
+    },
+  );
+
   app.get(
     '',
     guard.protect(

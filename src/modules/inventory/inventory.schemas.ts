@@ -232,3 +232,38 @@ export const BarcodeLookupResponse = Type.Object({
     ),
   ),
 });
+
+export const ImportOptions = Type.Object({
+  skipDuplicates: Type.Boolean({ default: false, description: 'Rows matching an existing item are skipped' }),
+  updateExisting: Type.Boolean({ default: false, description: 'Rows matching an existing item update it' }),
+  validateOnly: Type.Boolean({ default: false, description: 'Check everything, change nothing' }),
+});
+
+/** Documented as the multipart request body (the handler streams the parts itself). */
+export const ImportRequest = Type.Object({
+  file: Type.String({
+    format: 'binary',
+    description: 'CSV (comma, semicolon or tab) or XLSX; first row = header',
+  }),
+  options: Type.Optional(
+    Type.String({
+      description: 'JSON: {"skipDuplicates": bool, "updateExisting": bool, "validateOnly": bool}',
+    }),
+  ),
+});
+
+export const ImportResponse = Type.Object({
+  processed: Type.Integer({ description: 'Data rows read' }),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  skipped: Type.Integer(),
+  errors: Type.Array(
+    Type.Object({
+      row: Type.Integer({ description: 'Row number as seen in the file (header = row 1)' }),
+      field: Type.Optional(Type.String()),
+      message: Type.String(),
+    }),
+  ),
+  errorCount: Type.Integer({ description: 'All errors; `errors` lists the first 1,000' }),
+  validateOnly: Type.Boolean(),
+});

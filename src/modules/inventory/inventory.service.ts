@@ -72,9 +72,9 @@ const NUMERIC_FIELDS = new Set<Field>([
 const num = (value: string | number | null | undefined): number | null =>
   value === null || value === undefined ? null : Number(value);
 /** Quantities are numeric(14,3): compute in thousandths so FEFO sums never drift. */
-const milli = (value: string | number): number => Math.round(Number(value) * 1000);
-const fromMilli = (value: number): number => value / 1000;
-const isoDate = (value: string | Date | null): string | null =>
+export const milli = (value: string | number): number => Math.round(Number(value) * 1000);
+export const fromMilli = (value: number): number => value / 1000;
+export const isoDate = (value: string | Date | null): string | null =>
   value === null ? null : typeof value === 'string' ? value : value.toISOString().slice(0, 10);
 
 export function todayIn(timeZone: string, at = new Date()): string {
@@ -177,7 +177,7 @@ const insufficient = (available: number, requested: number, lotId?: string) =>
     { available, requested, ...(lotId ? { lotId } : {}) },
   );
 
-const duplicateItem = () =>
+export const duplicateItem = () =>
   new AppError(409, 'DUPLICATE_ITEM', 'Another item in this store already has that SKU or barcode');
 
 export interface StockChange {
@@ -340,7 +340,83 @@ export async function applyStockChange(
   };
 }
 
-function columnsFrom(body: Partial<Record<Field, unknown>>): Record<string, unknown> {
+/**
+ * Partial update of one item inside the caller's transaction. Plain fields are compared and each
+ * change is recorded; a new `remainingStock` is a count correction through the ledger;
+ * `expirationDate` alone corrects the expiry of the item's only lot with stock (with several, the
+ * lot must be named through adjust-stock). An unknown item is a 404.
+ */
+export async function applyItemUpdate(
+  trx: Kysely<DB>,
+  orgId: string,
+  userId: string | null,
+  id: string,
+  body: Omit<UpdateItemBody, 'id'>,
+  ctx: InventoryContext,
+): Promise<void> {
+  const item = await repo.findItem(trx, orgId, id, true);
+  if (!item) throw errors.notFound('Item');
+  const changes: repo.FieldChange[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, keyof ItemRow]>) {
+    const next = body[field];
+    if (next === undefined) continue;
+    const current = NUMERIC_FIELDS.has(field) ? num(item[column] as string | null) : item[column];
+    if (current === next) continue;
+    changes.push({ field, oldValue: current, newValue: next });
+    values[column] = next;
+  }
+  if (values.item_upc !== undefined) values.gtin = gtinOf(values.item_upc as string);
+  if (changes.length > 0) {
+    await trx
+      .updateTable('inventory_items')
+      .set({ ...values, updated_at: new Date() } as never)
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .execute();
+    await repo.insertChanges(trx, orgId, id, userId, changes);
+  }
+
+  const current = (await repo.findItem(trx, orgId, id))!;
+  const stock = milli(current.remaining_stock);
+  const increasing = body.remainingStock !== undefined && milli(body.remainingStock) > stock;
+  if (body.remainingStock !== undefined && milli(body.remainingStock) !== stock) {
+    await applyStockChange(
+      trx,
+      orgId,
+      current,
+      {
+        delta: fromMilli(milli(body.remainingStock) - stock),
+        reason: 'count_correction',
+        notes: 'Stock level set by item update',
+        expirationDate: body.expirationDate,
+        userId,
+      },
+      ctx,
+    );
+  }
+  if (body.expirationDate !== undefined && !increasing) {
+    const lots = await repo.fefoLots(trx, orgId, id);
+    if (lots.length !== 1) {
+      throw errors.unprocessable(
+        lots.length === 0
+          ? 'The item has no stock whose expiry could change'
+          : 'The item has several lots: set the expiry of one through adjust-stock with its lotId',
+        [{ field: 'expirationDate', message: `item has ${lots.length} lots with stock` }],
+      );
+    }
+    const lot = lots[0]!;
+    if (isoDate(lot.expiration_date) !== body.expirationDate) {
+      await repo.setLotExpiry(trx, lot.id, body.expirationDate);
+      await repo.refreshItemTotals(trx, orgId, id);
+      await repo.insertChanges(trx, orgId, id, userId, [
+        { field: 'expirationDate', oldValue: isoDate(lot.expiration_date), newValue: body.expirationDate },
+      ]);
+    }
+  }
+}
+
+export function columnsFrom(body: Partial<Record<Field, unknown>>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, string]>) {
     if (body[field] !== undefined) values[column] = body[field];
@@ -349,7 +425,7 @@ function columnsFrom(body: Partial<Record<Field, unknown>>): Record<string, unkn
   return values;
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';
 }
 
@@ -424,79 +500,16 @@ export class InventoryService {
    * item's only lot with stock (with several, the lot must be named through adjust-stock).
    */
   async update(auth: AuthContext, id: string, body: UpdateItemBody): Promise<Item> {
-    if (body.id !== undefined && body.id !== id)
+    if (body.id !== undefined && body.id !== id) {
       throw errors.validation('Body id does not match the path', [
         { field: 'id', message: 'must match the path' },
       ]);
+    }
     try {
       return await withTenantRetry(this.#db, auth.orgId, async (trx) => {
         const ctx = await loadContext(trx, auth.orgId);
-        const item = await repo.findItem(trx, auth.orgId, id, true);
-        if (!item) throw errors.notFound('Item');
         await this.#checkVendor(trx, auth.orgId, body.vendorId);
-
-        const changes: repo.FieldChange[] = [];
-        const values: Record<string, unknown> = {};
-        for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, keyof ItemRow]>) {
-          const next = body[field];
-          if (next === undefined) continue;
-          const current = NUMERIC_FIELDS.has(field) ? num(item[column] as string | null) : item[column];
-          if (current === next) continue;
-          changes.push({ field, oldValue: current, newValue: next });
-          values[column] = next;
-        }
-        if (values.item_upc !== undefined) values.gtin = gtinOf(values.item_upc as string);
-        if (changes.length > 0) {
-          await trx
-            .updateTable('inventory_items')
-            .set({ ...values, updated_at: new Date() } as never)
-            .where('org_id', '=', auth.orgId)
-            .where('id', '=', id)
-            .execute();
-          await repo.insertChanges(trx, auth.orgId, id, auth.userId, changes);
-        }
-
-        const current = await repo.findItem(trx, auth.orgId, id);
-        const stock = Number(current!.remaining_stock);
-        const increasing = body.remainingStock !== undefined && milli(body.remainingStock) > milli(stock);
-        if (body.remainingStock !== undefined && milli(body.remainingStock) !== milli(stock)) {
-          await applyStockChange(
-            trx,
-            auth.orgId,
-            current!,
-            {
-              delta: fromMilli(milli(body.remainingStock) - milli(stock)),
-              reason: 'count_correction',
-              notes: 'Stock level set by item update',
-              expirationDate: body.expirationDate,
-              userId: auth.userId,
-            },
-            ctx,
-          );
-        }
-        if (body.expirationDate !== undefined && !increasing) {
-          const lots = await repo.fefoLots(trx, auth.orgId, id);
-          if (lots.length !== 1) {
-            throw errors.unprocessable(
-              lots.length === 0
-                ? 'The item has no stock whose expiry could change'
-                : 'The item has several lots: set the expiry of one through adjust-stock with its lotId',
-              [{ field: 'expirationDate', message: `item has ${lots.length} lots with stock` }],
-            );
-          }
-          const lot = lots[0]!;
-          if (isoDate(lot.expiration_date) !== body.expirationDate) {
-            await repo.setLotExpiry(trx, lot.id, body.expirationDate);
-            await repo.refreshItemTotals(trx, auth.orgId, id);
-            await repo.insertChanges(trx, auth.orgId, id, auth.userId, [
-              {
-                field: 'expirationDate',
-                oldValue: isoDate(lot.expiration_date),
-                newValue: body.expirationDate,
-              },
-            ]);
-          }
-        }
+        await applyItemUpdate(trx, auth.orgId, auth.userId, id, body, ctx);
         return this.#itemWithLots(trx, auth.orgId, id, ctx);
       });
     } catch (error) {

@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
+import type { AuthContext } from '../auth/guard.ts';
+import { gtinOf } from './barcode.ts';
+import {
+  cellText,
+  type FileKind,
+  type ImportField,
+  importError,
+  mapHeader,
+  type ParsedRow,
+  parseRow,
+  readRows,
+} from './import.rows.ts';
+import * as repo from './inventory.repository.ts';
+import { applyItemUpdate, columnsFrom, type InventoryContext, loadContext } from './inventory.service.ts';
+
+export interface ImportOptions {
+  skipDuplicates: boolean;
+  updateExisting: boolean;
+  validateOnly: boolean;
+}
+
+export interface ImportError {
+  row: number;
+  field?: string;
+  message: string;
+}
+
+export interface ImportResult {
+  processed: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  errors: ImportError[];
+  /** All errors found; `errors` lists the first MAX_REPORTED_ERRORS of them. */
+  errorCount: number;
+  validateOnly: boolean;
+}
+
+const BATCH_ROWS = 500;
+const MAX_REPORTED_ERRORS = 1000;
+
+class RollBack extends Error {
+  readonly result: ImportResult;
+  constructor(result: ImportResult) {
+    super('validate only: rolled back');
+    this.result = result;
+  }
+}
+
+interface PendingRow {
+  row: number;
+  parsed: ParsedRow;
+}
+
+type Values = ParsedRow['values'];
+
+/**
+ * Bulk import. The file is read as a stream of rows; rows are checked and applied in batches of
+ * 500 inside ONE transaction, so a failure (or a crash) part-way leaves nothing behind, and
+ * `validateOnly` runs everything and rolls back. Bad rows are reported and skipped; the good
+ * ones are applied. Rows match existing items by SKU, else barcode.
+ */
+export class ImportService {
+  readonly #db: Kysely<DB>;
+
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  async import(
+    auth: AuthContext,
+    path: string,
+    kind: FileKind,
+    options: ImportOptions,
+  ): Promise<ImportResult> {
+    const result: ImportResult = {
+      processed: 0,
+      created: 0,
+      updated: 0,
+      skipped: 0,
+      errors: [],
+      errorCount: 0,
+      validateOnly: options.validateOnly,
+    };
+    try {
+      return await withTenant(this.#db, auth.orgId, async (trx) => {
+        const ctx = await loadContext(trx, auth.orgId);
+        const seenInFile = new Map<string, number>();
+        let columns: Map<number, ImportField> | null = null;
+        let batch: PendingRow[] = [];
+        for await (const raw of readRows(path, kind)) {
+          if (raw.cells.every((cell) => cellText(cell) === '')) continue;
+          if (!columns) {
+            columns = mapHeader(raw.cells);
+            if (!columns) {
+              throw importError(
+                'No recognisable header row: the first row must name the columns, with at least a description, SKU or UPC column',
+                'NO_HEADER',
+              );
+            }
+            continue;
+          }
+          batch.push({ row: raw.row, parsed: parseRow(raw.cells, columns) });
+          if (batch.length >= BATCH_ROWS) {
+            await this.#applyBatch(trx, auth, batch, options, ctx, result, seenInFile);
+            batch = [];
+          }
+        }
+        if (!columns) throw importError('The file has no rows', 'EMPTY_FILE');
+        await this.#applyBatch(trx, auth, batch, options, ctx, result, seenInFile);
+        if (result.created + result.updated > 0) {
+          // One event for the import, not one per row: listeners refresh instead of replaying 100k changes.
+          await repo.insertEvents(trx, auth.orgId, [
+            {
+              type: 'inventory:bulk_imported',
+              payload: { created: result.created, updated: result.updated, importedBy: auth.userId },
+            },
+          ]);
+        }
+        // Within a batch, format errors are found before matching errors: report in file order.
+        result.errors.sort((a, b) => a.row - b.row);
+        if (options.validateOnly) throw new RollBack(result);
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof RollBack) return error.result;
+      throw error;
+    }
+  }
+
+  async #applyBatch(
+    trx: Kysely<DB>,
+    auth: AuthContext,
+    batch: PendingRow[],
+    options: ImportOptions,
+    ctx: InventoryContext,
+    result: ImportResult,
+    seenInFile: Map<string, number>,
+  ) {
+    const report = (error: ImportError) => {
+      result.errorCount++;
+      if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push(error);
+    };
+    result.processed += batch.length;
+    const valid = batch.filter(({ row, parsed }) => {
+      for (const error of parsed.errors) report({ row, field: error.field, message: error.message });
+      return parsed.errors.length === 0;
+    });
+
+    const text = (values: Values, field: ImportField) => values[field] as string | undefined;
+    const skus = valid
+      .map(({ parsed }) => text(parsed.values, 'itemSku'))
+      .filter((sku): sku is string => Boolean(sku));
+    const upcs = valid
+      .map(({ parsed }) => text(parsed.values, 'itemUpc'))
+      .filter((upc): upc is string => Boolean(upc));
+    const gtins = upcs.map(gtinOf).filter((gtin): gtin is string => Boolean(gtin));
+    const vendorIds = [
+      ...new Set(valid.map(({ parsed }) => text(parsed.values, 'vendorId')).filter(Boolean)),
+    ] as string[];
+
+    const existing =
+      skus.length + upcs.length === 0
+        ? []
+        : await trx
+            .selectFrom('inventory_items')
+            .select(['id', 'item_sku', 'item_upc', 'gtin'])
+            .where('org_id', '=', auth.orgId)
+            .where('deleted_at', 'is', null)
+            .where((eb) =>
+              eb.or([
+                ...(skus.length ? [eb('item_sku', 'in', skus)] : []),
+                ...(gtins.length ? [eb('gtin', 'in', gtins)] : []),
+                ...(upcs.length ? [eb('item_upc', 'in', upcs)] : []),
+              ]),
+            )
+            .execute();
+    const bySku = new Map(existing.filter((item) => item.item_sku).map((item) => [item.item_sku!, item.id]));
+    const byGtin = new Map(existing.filter((item) => item.gtin).map((item) => [item.gtin!, item.id]));
+    const byUpc = new Map(existing.filter((item) => item.item_upc).map((item) => [item.item_upc!, item.id]));
+    const knownVendors = new Set(
+      vendorIds.length
+        ? (
+            await trx
+              .selectFrom('vendors')
+              .select('id')
+              .where('org_id', '=', auth.orgId)
+              .where('id', 'in', vendorIds)
+              .execute()
+          ).map((vendor) => vendor.id)
+        : [],
+    );
+
+    const creates: Array<{ id: string; values: Values }> = [];
+    for (const { row, parsed } of valid) {
+      const values = parsed.values;
+      const sku = text(values, 'itemSku');
+      const upc = text(values, 'itemUpc');
+      const gtin = gtinOf(upc);
+      const vendorId = text(values, 'vendorId');
+      if (vendorId && !knownVendors.has(vendorId)) {
+        report({ row, field: 'vendorId', message: 'no such vendor in this store' });
+        continue;
+      }
+      // The same SKU or barcode earlier in this file.
+      const keys = [sku && `sku:${sku}`, gtin && `gtin:${gtin}`, upc && `upc:${upc}`].filter(
+        Boolean,
+      ) as string[];
+      const earlierRow = keys.map((key) => seenInFile.get(key)).find((value) => value !== undefined);
+      if (earlierRow !== undefined) {
+        if (options.skipDuplicates) result.skipped++;
+        else
+          report({
+            row,
+            field: sku ? 'itemSku' : 'itemUpc',
+            message: `duplicates row ${earlierRow} of this file`,
+          });
+        continue;
+      }
+      for (const key of keys) seenInFile.set(key, row);
+
+      const match =
+        (sku && bySku.get(sku)) || (gtin && byGtin.get(gtin)) || (upc && byUpc.get(upc)) || undefined;
+      if (match) {
+        if (options.updateExisting) {
+          const { lotCode: _lotCode, ...update } = values;
+          await applyItemUpdate(trx, auth.orgId, auth.userId, match, update as never, ctx);
+          result.updated++;
+        } else if (options.skipDuplicates) {
+          result.skipped++;
+        } else {
+          report({
+            row,
+            field: sku ? 'itemSku' : 'itemUpc',
+            message: `an item with this ${sku ? 'SKU' : 'barcode'} already exists; set updateExisting or skipDuplicates`,
+          });
+        }
+        continue;
+      }
+      const missing = (['description', 'category'] as const).filter((field) => !values[field]);
+      if (missing.length) {
+        for (const field of missing) report({ row, field, message: 'is required for a new item' });
+        continue;
+      }
+      creates.push({ id: randomUUID(), values });
+    }
+    await this.#insertNew(trx, auth, creates, ctx);
+    result.created += creates.length;
+  }
+
+  /** New items, their opening lots, receipts and history, one multi-row INSERT per table. */
+  async #insertNew(
+    trx: Kysely<DB>,
+    auth: AuthContext,
+    creates: Array<{ id: string; values: Values }>,
+    ctx: InventoryContext,
+  ) {
+    if (creates.length === 0) return;
+    const stockOf = (values: Values) => Number(values.remainingStock ?? 0);
+    await trx
+      .insertInto('inventory_items')
+      .values(
+        creates.map(({ id, values }) => ({
+          id,
+          org_id: auth.orgId,
+          ...columnsFrom(values as never),
+          remaining_stock: stockOf(values),
+          earliest_expiry:
+            stockOf(values) > 0 ? ((values.expirationDate as string | undefined) ?? null) : null,
+        })) as never,
+      )
+      .execute();
+    const stocked = creates.filter(({ values }) => stockOf(values) > 0);
+    if (stocked.length) {
+      const lots = stocked.map(({ id, values }) => ({
+        id: randomUUID(),
+        org_id: auth.orgId,
+        item_id: id,
+        quantity: stockOf(values),
+        initial_quantity: stockOf(values),
+        expiration_date: (values.expirationDate as string | undefined) ?? null,
+        received_date: ctx.today,
+        unit_cost: (values.unitCost as number | undefined) ?? null,
+        lot_code: (values.lotCode as string | undefined) ?? null,
+      }));
+      await trx.insertInto('inventory_lots').values(lots).execute();
+      await trx
+        .insertInto('stock_movements')
+        .values(
+          lots.map((lot) => ({
+            org_id: auth.orgId,
+            item_id: lot.item_id,
+            type: 'receipt' as const,
+            reason: 'received',
+            quantity: lot.quantity,
+            stock_before: 0,
+            stock_after: lot.quantity,
+            lots: JSON.stringify([{ lotId: lot.id, quantity: lot.quantity }]),
+            unit_cost: lot.unit_cost,
+            notes: 'Opening stock (bulk import)',
+            user_id: auth.userId,
+          })),
+        )
+        .execute();
+    }
+    await trx
+      .insertInto('item_changes')
+      .values(
+        creates.map(({ id, values }) => ({
+          org_id: auth.orgId,
+          item_id: id,
+          field: 'created',
+          old_value: JSON.stringify(null),
+          new_value: JSON.stringify(values.description ?? null),
+          reason: 'bulk import',
+          changed_by: auth.userId,
+        })),
+      )
+      .execute();
+  }
+}

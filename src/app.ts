@@ -14,6 +14,7 @@ import { Guard } from './modules/auth/guard.ts';
 import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
+import { AnalyticsService } from './modules/inventory/analytics.service.ts';
 import { BarcodeService } from './modules/inventory/barcode.service.ts';
 import { ImportService } from './modules/inventory/import.service.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
@@ -197,6 +198,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     service: new InventoryService(db),
     barcodes: new BarcodeService(db),
     imports: new ImportService(db),
+    analytics: new AnalyticsService(db),
     guard,
     tmpDir: path.join(config.dataDir, 'tmp'),
     importMaxBytes: config.importMaxBytes,

@@ -15,6 +15,7 @@ import { authOf, type Guard } from '../auth/guard.ts';
 import {
   AdjustBody,
   AdjustResult,
+  AnalyticsResponse,
   BarcodeLookupBody,
   BarcodeLookupResponse,
   CreateItemBody,
@@ -28,6 +29,7 @@ import {
   ListQuery,
   UpdateItemBody,
 } from './inventory.schemas.ts';
+import type { AnalyticsService } from './analytics.service.ts';
 import type { BarcodeService } from './barcode.service.ts';
 import type { InventoryService } from './inventory.service.ts';
 
@@ -35,6 +37,7 @@ export interface InventoryRoutesOptions {
   service: InventoryService;
   barcodes: BarcodeService;
   imports: ImportService;
+  analytics: AnalyticsService;
   guard: Guard;
   /** Where uploads are spooled while they are imported (DATA_DIR/tmp). */
   tmpDir: string;
@@ -64,7 +67,7 @@ const limit = { rateLimit: 'inventory' as const };
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> = async (
   app,
-  { service, barcodes, imports, guard, tmpDir, importMaxBytes },
+  { service, barcodes, imports, analytics, guard, tmpDir, importMaxBytes },
 ) => {
   await app.register(multipart, {
     limits: { fileSize: importMaxBytes, files: 1, fields: 5, fieldSize: 10_000 },
@@ -176,6 +179,23 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
       { ...limit, errors: [422] },
     ),
     async (request) => ok(request, await barcodes.lookup(authOf(request), request.body)),
+  );
+
+  app.get(
+    '/analytics',
+    guard.protect(
+      'reports:view',
+      {
+        tags,
+        summary:
+          'Stock value, low/expiring counts, categories, fast and slow movers, and stock at risk of expiring',
+        description:
+          'Computed from lots and the ledger. `atRiskItems`: stock expected to expire before it sells at the item’s 28-day sales velocity (first-expiring-first), with its value at cost, most valuable first.',
+        response: { 200: Envelope(AnalyticsResponse) },
+      },
+      limit,
+    ),
+    async (request) => ok(request, await analytics.inventory(authOf(request))),
   );
 
   app.get(

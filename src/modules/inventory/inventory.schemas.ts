@@ -267,3 +267,55 @@ export const ImportResponse = Type.Object({
   errorCount: Type.Integer({ description: 'All errors; `errors` lists the first 1,000' }),
   validateOnly: Type.Boolean(),
 });
+
+export const AnalyticsResponse = Type.Object({
+  totalItems: Type.Integer(),
+  totalValue: Type.Number({ description: 'Stock on hand valued at each lot’s cost' }),
+  lowStockItems: Type.Integer({ description: 'In stock, at or below the reorder point / store threshold' }),
+  outOfStockItems: Type.Integer(),
+  expiringItems: Type.Integer({
+    description: 'With stock in a lot expiring within the store’s warning days',
+  }),
+  categoryBreakdown: Type.Array(
+    Type.Object({ category: Type.String(), count: Type.Integer(), value: Type.Number() }),
+  ),
+  topMovingItems: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      salesVelocity: Type.Number({ description: 'Units sold per day over the last 28 days' }),
+      unitsSold: Type.Number(),
+    }),
+  ),
+  slowMovingItems: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      daysSinceLastSale: Type.Integer({ description: 'Since the item was added, if it never sold' }),
+      lastSaleAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      currentStock: Type.Number(),
+    }),
+  ),
+  atRiskItems: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      category: Type.String(),
+      salesVelocity: Type.Number(),
+      atRiskQuantity: Type.Number({
+        description: 'Units expected to expire before they sell at the current velocity',
+      }),
+      atRiskValue: Type.Number(),
+      earliestExpiry: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+      lots: Type.Array(
+        Type.Object({
+          lotId: Type.String(),
+          expirationDate: Type.String({ format: 'date' }),
+          quantity: Type.Number(),
+          atRiskQuantity: Type.Number(),
+        }),
+      ),
+    }),
+  ),
+  velocityWindowDays: Type.Integer(),
+});

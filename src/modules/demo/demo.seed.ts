@@ -1,18 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
+import type { DB } from '../../platform/db/schema.ts';
 import type { UserRole } from '../../platform/db/schema.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { hashPassword } from '../auth/passwords.ts';
+import { gtinOf } from '../inventory/barcode.ts';
+import { productCatalog } from '../inventory/catalog.ts';
+import { todayIn } from '../inventory/inventory.service.ts';
 import { DEFAULT_SETTINGS } from '../settings/settings.schemas.ts';
+import { DEMO_VENDORS, demoItems, prng, simulateItem } from './demo.data.ts';
 
 /**
  * The demo store: a fixed id, so seeding is idempotent (a second run finds it and does nothing)
  * and the demo can be found again. Each feature adds its own demo rows here as its tables land:
- * the store and one member per role now; items, lots and sales history with inventory.
+ * the store, one member per role, vendors, a few hundred items with lots, and six months of
+ * daily trading in the ledger (see demo.data.ts).
  */
 export const DEMO_ORG_ID = '00000000-0000-4000-8000-00000000d3e0';
 export const DEMO_ORG_NAME = 'Fresh Choice Demo Market';
 /** Printed at start-up and in the README: it is a demo, on a server bound to localhost by default. */
 export const DEMO_PASSWORD = 'fresh-demo-2026';
+export const DEMO_TIME_ZONE = 'Europe/Rome';
+/** Six months of daily sales: enough for velocities, slow movers and forecasts to mean something. */
+export const DEMO_HISTORY_DAYS = 183;
 export const DEMO_USERS: ReadonlyArray<{ email: string; username: string; role: UserRole }> = [
   { email: 'admin@demo.freshchoice.local', username: 'Alex Admin', role: 'admin' },
   { email: 'manager@demo.freshchoice.local', username: 'Morgan Manager', role: 'manager' },
@@ -34,7 +45,7 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
       .values({
         id: DEMO_ORG_ID,
         name: DEMO_ORG_NAME,
-        settings: JSON.stringify({ ...DEFAULT_SETTINGS, timeZone: 'Europe/Rome', currency: 'EUR' }),
+        settings: JSON.stringify({ ...DEFAULT_SETTINGS, timeZone: DEMO_TIME_ZONE, currency: 'EUR' }),
       })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .returning('id')
@@ -43,13 +54,135 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
       logger?.debug('demo store already present; nothing to seed');
       return { created: false, summary: { organization: DEMO_ORG_NAME, login } };
     }
-    await trx
+    const users = await trx
       .insertInto('users')
       .values(DEMO_USERS.map((user) => ({ ...user, org_id: DEMO_ORG_ID, password_hash: passwordHash })))
+      .returning(['id', 'role'])
       .execute();
+    const stock = await seedInventory(trx, users.find((user) => user.role === 'manager')!.id);
     return {
       created: true,
-      summary: { organization: DEMO_ORG_NAME, users: DEMO_USERS.length, login },
+      summary: { organization: DEMO_ORG_NAME, users: DEMO_USERS.length, ...stock, login },
     };
   });
+}
+
+/** Large multi-row INSERTs: PGlite pays per statement, and 4,000 rows × 13 columns stays under the 65,535-parameter limit. */
+async function insertInChunks<T extends keyof DB>(trx: Kysely<DB>, table: T, rows: unknown[], size = 4000) {
+  for (let start = 0; start < rows.length; start += size) {
+    await trx
+      .insertInto(table)
+      .values(rows.slice(start, start + size) as never)
+      .execute();
+  }
+}
+
+/** Vendors, items, their lots and the simulated ledger, written with multi-row inserts. */
+async function seedInventory(trx: Kysely<DB>, managerId: string) {
+  const catalogue = [...(await productCatalog()).byGtin.values()];
+  const random = prng(424242);
+  const items = demoItems(
+    catalogue.map((product) => ({ name: product.name, brand: product.brand, gtin: product.gtin })),
+    random,
+  );
+  const today = todayIn(DEMO_TIME_ZONE);
+  const vendorIds = new Map(DEMO_VENDORS.map((vendor) => [vendor.key, randomUUID()]));
+  await trx
+    .insertInto('vendors')
+    .values(
+      DEMO_VENDORS.map((vendor) => ({
+        id: vendorIds.get(vendor.key)!,
+        org_id: DEMO_ORG_ID,
+        name: vendor.name,
+      })),
+    )
+    .execute();
+
+  const itemRows: unknown[] = [];
+  const lotRows: unknown[] = [];
+  const movementRows: unknown[] = [];
+  const changeRows: unknown[] = [];
+  const at = (day: string, hour: number) => new Date(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
+  for (const item of items) {
+    const id = randomUUID();
+    const { lots, movements, stock } = simulateItem(item, today, DEMO_HISTORY_DAYS, random);
+    const lotIds = lots.map(() => randomUUID());
+    const live = lots.filter((lot) => lot.quantity > 0);
+    const createdAt = at(lots[0]!.receivedDate, 6);
+    itemRows.push({
+      id,
+      org_id: DEMO_ORG_ID,
+      description: item.description,
+      category: item.category,
+      department: item.department,
+      brand: item.brand,
+      item_sku: item.itemSku,
+      item_upc: item.itemUpc,
+      gtin: gtinOf(item.itemUpc),
+      location: item.location,
+      aisle: item.aisle,
+      vendor_id: vendorIds.get(item.vendorKey)!,
+      unit_cost: item.unitCost,
+      vendor_cost: item.unitCost,
+      unit_retail: item.unitRetail,
+      reorder_point: item.reorderPoint,
+      qty_shipped: item.parLevel,
+      sales_weekly: Math.round(item.baseDemand * 7),
+      remaining_stock: stock,
+      earliest_expiry: live.map((lot) => lot.expirationDate).sort()[0] ?? null,
+      created_at: createdAt,
+      updated_at: createdAt,
+    });
+    lots.forEach((lot, index) =>
+      lotRows.push({
+        id: lotIds[index],
+        org_id: DEMO_ORG_ID,
+        item_id: id,
+        quantity: lot.quantity,
+        initial_quantity: lot.initialQuantity,
+        expiration_date: lot.expirationDate,
+        received_date: lot.receivedDate,
+        unit_cost: lot.unitCost,
+        lot_code: `L${lot.receivedDate.replaceAll('-', '')}`,
+      }),
+    );
+    for (const movement of movements) {
+      movementRows.push({
+        org_id: DEMO_ORG_ID,
+        item_id: id,
+        type: movement.type,
+        reason: movement.reason,
+        quantity: movement.quantity,
+        stock_before: movement.stockBefore,
+        stock_after: movement.stockAfter,
+        lots: JSON.stringify(
+          movement.lots.map((touched) => ({ lotId: lotIds[touched.lot], quantity: touched.quantity })),
+        ),
+        unit_cost: movement.type === 'receipt' ? item.unitCost : null,
+        user_id: movement.type === 'sale' ? null : managerId,
+        notes: movement.type === 'sale' ? 'Daily POS total' : null,
+        occurred_at: at(movement.day, movement.type === 'sale' ? 17 : movement.type === 'receipt' ? 7 : 6),
+      });
+    }
+    changeRows.push({
+      org_id: DEMO_ORG_ID,
+      item_id: id,
+      field: 'created',
+      old_value: JSON.stringify(null),
+      new_value: JSON.stringify(item.description),
+      reason: 'demo data',
+      changed_by: managerId,
+      changed_at: createdAt,
+    });
+  }
+  await insertInChunks(trx, 'inventory_items', itemRows, 500);
+  await insertInChunks(trx, 'inventory_lots', lotRows);
+  await insertInChunks(trx, 'stock_movements', movementRows);
+  await insertInChunks(trx, 'item_changes', changeRows);
+  return {
+    vendors: DEMO_VENDORS.length,
+    items: itemRows.length,
+    lots: lotRows.length,
+    movements: movementRows.length,
+  };
 }

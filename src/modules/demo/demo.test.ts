@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, login } from '../../../test/helpers/auth.ts';
-import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo.seed.ts';
+import { sql } from 'kysely';
+import { DEMO_ORG_ID, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo.seed.ts';
 
 describe('demo seed', () => {
   let t: TestApp;
@@ -25,5 +26,65 @@ describe('demo seed', () => {
     expect(settings.json().data).toMatchObject({ currency: 'EUR', timeZone: 'Europe/Rome' });
     const members = await t.app.inject({ method: 'GET', url: '/v1/users', headers: bearer(admin) });
     expect(members.json().meta.pagination.total).toBe(DEMO_USERS.length);
+  });
+
+  it('stocks a few hundred items in every fresh and ambient category, with lots and six months of ledger', async () => {
+    const { db } = t.testDatabase.database;
+    const admin = (await login(t.app, DEMO_USERS[0]!.email, DEMO_PASSWORD)).json().data;
+    const list = await t.app.inject({ method: 'GET', url: '/v1/inventory?limit=1', headers: bearer(admin) });
+    expect(list.json().meta.pagination.total).toBeGreaterThanOrEqual(200);
+
+    const categories = await db
+      .selectFrom('inventory_items')
+      .select('category')
+      .distinct()
+      .where('org_id', '=', DEMO_ORG_ID)
+      .execute();
+    expect(categories.map((row) => row.category).sort()).toEqual([
+      'Bakery',
+      'Dairy',
+      'Dry goods',
+      'Frozen',
+      'Meat',
+      'Produce',
+    ]);
+
+    const span = await db
+      .selectFrom('stock_movements')
+      .select((eb) => [
+        eb.fn.min('occurred_at').as('first'),
+        eb.fn.max('occurred_at').as('last'),
+        eb.fn.countAll<number>().as('count'),
+      ])
+      .where('org_id', '=', DEMO_ORG_ID)
+      .where('type', '=', 'sale')
+      .executeTakeFirstOrThrow();
+    const days = (new Date(span.last).getTime() - new Date(span.first).getTime()) / 86_400_000;
+    expect(days).toBeGreaterThanOrEqual(180);
+    expect(Number(span.count)).toBeGreaterThan(30_000);
+
+    // The ledger and the lots agree with every item's stock.
+    const mismatches = await sql<{ id: string }>`
+      select i.id from inventory_items i
+       where i.org_id = ${DEMO_ORG_ID}
+         and (i.remaining_stock <> (select coalesce(sum(quantity), 0) from stock_movements m where m.item_id = i.id)
+           or i.remaining_stock <> (select coalesce(sum(quantity), 0) from inventory_lots l where l.item_id = i.id))`.execute(
+      db,
+    );
+    expect(mismatches.rows).toEqual([]);
+    const expiring = await db
+      .selectFrom('inventory_lots')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('org_id', '=', DEMO_ORG_ID)
+      .where('quantity', '>', '0')
+      .where('expiration_date', 'is not', null)
+      .executeTakeFirstOrThrow();
+    expect(Number(expiring.count)).toBeGreaterThan(200);
+
+    const analytics = (
+      await t.app.inject({ method: 'GET', url: '/v1/inventory/analytics', headers: bearer(admin) })
+    ).json().data;
+    expect(analytics.topMovingItems.length).toBe(10);
+    expect(analytics.totalValue).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runBench } from './bench.ts';
+import { budgetChecks, renderMarkdown } from './report.ts';
+
+/**
+ * A tiny run of the real benchmark code (a few hundred items, a second per scenario) so it does
+ * not rot. It asserts that every scenario ran and that the hot-item adjustments added up; it
+ * asserts no timing: budgets are for `npm run bench`, on a quiet machine.
+ */
+describe('benchmark smoke run', () => {
+  it('seeds through bulk import, runs every scenario and reports', { timeout: 180_000 }, async () => {
+    const report = await runBench({
+      items: 300,
+      durationSeconds: 1,
+      warmupSeconds: 0,
+      ledgerShare: 0.1,
+      databaseUrl: process.env.DATABASE_URL,
+    });
+    expect(report.seed.rows).toBe(300);
+    expect(report.seed.ledgerRows).toBe(30 * 365);
+    const names = report.scenarios.map((scenario) => scenario.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['list', 'search', 'mix', 'adjust-hot', ...(process.env.DATABASE_URL ? ['ceiling'] : [])]),
+    );
+    for (const scenario of report.scenarios) {
+      expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);
+      expect(scenario.errors, scenario.name).toBe(0);
+      expect(scenario.non2xx, scenario.name).toBe(0);
+    }
+    expect(report.adjustHot.applied).toBeGreaterThan(0);
+    expect(report.adjustHot.actualStock).toBe(report.adjustHot.expectedStock);
+    expect(report.idleRssMb).toBeGreaterThan(0);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('| list |');
+    expect(budgetChecks(report).length).toBeGreaterThanOrEqual(5);
+  });
+});

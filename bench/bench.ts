@@ -1,0 +1,409 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { openAsBlob, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import { createDatabase } from '../src/platform/db/database.ts';
+import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface BenchOptions {
+  items: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Share of items given a year of daily ledger rows. */
+  ledgerShare: number;
+  databaseUrl?: string | undefined;
+  log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  name: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  peakRssMb: number | null;
+  /** Responses by HTTP status, to tell what any non-2xx answers were. */
+  statuses: Record<string, number>;
+  note?: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: string;
+  node: string;
+  database: string;
+  items: number;
+  seed: { rows: number; seconds: number; rowsPerSecond: number; peakRssMb: number; ledgerRows: number };
+  idleRssMb: number;
+  scenarios: ScenarioResult[];
+  adjustHot: { applied: number; expectedStock: number; actualStock: number; perSecond: number };
+  ceilingRatio: number | null;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Resident memory of a process, and its peak since start, in MB (Linux /proc). */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startProcess(script: string, env: Record<string, string>, readyText: string): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  while (!output.includes(readyText)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function startApi(dataDir: string, databaseUrl: string | undefined) {
+  return startProcess(
+    'src/main.ts',
+    {
+      DATA_DIR: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      RATE_LIMIT_ENABLED: 'false',
+      SEED_DEMO: 'false',
+      // 'ready' is logged at info; request lines too, which is what production pays as well.
+      LOG_LEVEL: 'info',
+      JWT_SECRET: 'benchmark-secret-benchmark-secret-benchmark',
+      IMPORT_MAX_BYTES: String(1024 * 1024 * 1024),
+    },
+    'Fresh Choice API ready',
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (value: number, places = 1) => Math.round(value * 10 ** places) / 10 ** places;
+
+/** Runs one autocannon scenario after a warm-up; latencies are recorded per response for exact percentiles. */
+async function scenario(
+  name: string,
+  server: Server | null,
+  options: autocannon.Options,
+  bench: BenchOptions,
+): Promise<ScenarioResult & { raw: autocannon.Result }> {
+  if (bench.warmupSeconds > 0 && options.amount === undefined) await autocannon({ ...options, duration: bench.warmupSeconds });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const raw = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { ...options, ...(options.amount === undefined ? { duration: bench.durationSeconds } : {}) },
+      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
+    );
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    });
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    connections: options.connections ?? 10,
+    requestsPerSecond: round(raw.requests.total / (raw.duration || bench.durationSeconds)),
+    p50: round(percentile(latencies, 50), 2),
+    p95: round(percentile(latencies, 95), 2),
+    p99: round(percentile(latencies, 99), 2),
+    errors: raw.errors + raw.timeouts,
+    non2xx: raw.non2xx,
+    peakRssMb: server?.child.pid ? memoryOf(server.child.pid).peak : null,
+    statuses,
+    raw,
+  };
+}
+
+export async function runBench(bench: BenchOptions): Promise<BenchReport> {
+  const log = bench.log ?? (() => {});
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fresh-choice-bench-'));
+  let databaseUrl = bench.databaseUrl;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (databaseUrl) {
+    // A database of its own, owned by the same role, dropped at the end.
+    const name = `fc_bench_${randomUUID().slice(0, 8)}`;
+    const admin = await createDatabase({ url: databaseUrl, poolMax: 1 });
+    await admin.withSession((session) => session.exec(`create database "${name}"`));
+    await admin.close();
+    const parsed = new URL(databaseUrl);
+    parsed.pathname = `/${name}`;
+    databaseUrl = parsed.toString();
+    const adminUrl = bench.databaseUrl!;
+    dropDatabase = async () => {
+      const again = await createDatabase({ url: adminUrl, poolMax: 1 });
+      await again.withSession((session) => session.exec(`drop database if exists "${name}" with (force)`));
+      await again.close();
+    };
+  }
+  const servers: Server[] = [];
+  try {
+    // 1. Seed through the product's own bulk path: register, then import the CSV.
+    let api = await startApi(dataDir, databaseUrl);
+    servers.push(api);
+    const idleFresh = memoryOf(api.child.pid!).rss;
+    const register = await fetch(`${api.url}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'bench@example.com', username: 'bench', password: 'benchmark-password', companyName: 'Bench Chain', acceptTerms: true }),
+    });
+    const session = ((await register.json()) as { data: { accessToken: string; user: { organization: { id: string } } } }).data;
+    const orgId = session.user.organization.id;
+    const today = new Date().toISOString().slice(0, 10);
+    const csvPath = path.join(dataDir, 'bench-items.csv');
+    await writeBenchCsv(csvPath, bench.items, today);
+    log(`importing ${bench.items} rows…`);
+    const form = new FormData();
+    form.append('file', await openAsBlob(csvPath), 'bench-items.csv');
+    const importStarted = performance.now();
+    const imported = await fetch(`${api.url}/v1/inventory/bulk-import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessToken}` },
+      body: form,
+    });
+    const importSeconds = (performance.now() - importStarted) / 1000;
+    const importBody = (await imported.json()) as { data?: { created: number }; error?: unknown };
+    if (!imported.ok || importBody.data?.created !== bench.items) {
+      throw new Error(`import failed: ${imported.status} ${JSON.stringify(importBody).slice(0, 500)}`);
+    }
+    const importPeak = memoryOf(api.child.pid!).peak;
+    await api.stop();
+
+    // 2. A year of daily sales for a share of the items, written directly (it is history, not load).
+    const database = await createDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, 'pglite'), poolMax: 2 });
+    const ledgerItems = Math.max(1, Math.round(bench.items * bench.ledgerShare));
+    const ledger = await sql<{ count: number }>`
+      with chosen as (
+        select id from inventory_items where org_id = ${orgId} order by id limit ${ledgerItems}
+      ), inserted as (
+        insert into stock_movements (org_id, item_id, type, reason, quantity, stock_before, stock_after, occurred_at)
+        select ${orgId}, chosen.id, 'sale', 'sold', -(1 + (random() * 5)::int), 0, 0, now() - make_interval(days => day)
+          from chosen cross join generate_series(1, 365) as day
+        returning 1
+      ) select count(*)::int as count from inserted`.execute(database.db);
+    await database.close();
+    const ledgerRows = ledger.rows[0]?.count ?? 0;
+    log(`ledger: ${ledgerRows} rows`);
+
+    // 3. The API, restarted on the seeded data: idle memory, then load.
+    api = await startApi(dataDir, databaseUrl);
+    servers.push(api);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idleRss = memoryOf(api.child.pid!).rss;
+    const auth = { authorization: `Bearer ${session.accessToken}` };
+    const pages = Math.max(1, Math.floor(bench.items / 50));
+    const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)]!;
+    const listPath = () => {
+      const page = 1 + Math.floor(Math.random() * Math.min(pages, 200));
+      const roll = Math.random();
+      if (roll < 0.15) return `/v1/inventory?page=${page % 20 + 1}&limit=50&category=${encodeURIComponent(pick(BENCH_CATEGORIES))}`;
+      if (roll < 0.3) return `/v1/inventory?page=${page % 20 + 1}&limit=50&status=${pick(['low_stock', 'in_stock', 'expiring'])}`;
+      return `/v1/inventory?page=${page}&limit=50`;
+    };
+    const results: ScenarioResult[] = [];
+
+    log('list…');
+    const list = await scenario(
+      'list',
+      api,
+      { url: api.url, connections: 50, headers: auth, requests: [{ setupRequest: (request) => ({ ...request, path: listPath() }) }] },
+      bench,
+    );
+    results.push(list);
+
+    log('search…');
+    const terms = searchTerms();
+    results.push(
+      await scenario(
+        'search',
+        api,
+        {
+          url: api.url,
+          connections: 10,
+          headers: auth,
+          requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/inventory?limit=20&search=${encodeURIComponent(pick(terms))}` }) }],
+        },
+        bench,
+      ),
+    );
+
+    log('mix…');
+    const someIds = (await (await fetch(`${api.url}/v1/inventory?limit=200`, { headers: auth })).json()) as { data: Array<{ id: string }> };
+    const updateIds = someIds.data.map((item) => item.id);
+    let created = 0;
+    results.push(
+      await scenario(
+        'mix',
+        api,
+        {
+          url: api.url,
+          connections: 50,
+          headers: auth,
+          requests: [
+            {
+              setupRequest: (request) => {
+                const roll = Math.random();
+                const json = { ...auth, 'content-type': 'application/json' };
+                if (roll < 0.7) return { ...request, method: 'GET', path: listPath(), headers: auth, body: undefined };
+                if (roll < 0.9) {
+                  created++;
+                  return {
+                    ...request,
+                    method: 'POST',
+                    headers: json,
+                    path: '/v1/inventory',
+                    body: JSON.stringify({ description: `Mix item ${created}`, category: pick(BENCH_CATEGORIES), remainingStock: 10, unitCost: 1.2 }),
+                  };
+                }
+                return {
+                  ...request,
+                  method: 'PUT',
+                  headers: json,
+                  path: `/v1/inventory/${pick(updateIds)}`,
+                  body: JSON.stringify({ unitRetail: Math.round(Math.random() * 1000) / 100, location: `Aisle ${1 + Math.floor(Math.random() * 12)}` }),
+                };
+              },
+            },
+          ],
+        },
+        bench,
+      ),
+    );
+
+    log('adjust-hot…');
+    const hot = updateIds.slice(0, 10);
+    const stockOf = async () => {
+      let total = 0;
+      for (const id of hot) {
+        const item = (await (await fetch(`${api.url}/v1/inventory/${id}`, { headers: auth })).json()) as { data: { remainingStock: number } };
+        total += item.data.remainingStock;
+      }
+      return total;
+    };
+    const before = await stockOf();
+    // A fixed number of requests, not a duration: a run cut off by time abandons requests the
+    // server still applies, and every applied adjustment must be counted to check the total.
+    const adjustOptions: autocannon.Options = {
+      url: api.url,
+      amount: Math.max(200, 500 * bench.durationSeconds),
+      connections: 50,
+      headers: { ...auth, 'content-type': 'application/json' },
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            method: 'POST',
+            path: `/v1/inventory/${pick(hot)}/adjust-stock`,
+            body: JSON.stringify({ adjustment: 1, reason: 'received' }),
+          }),
+        },
+      ],
+    };
+    const adjustRun = await scenario('adjust-hot', api, adjustOptions, bench);
+    const applied = adjustRun.raw['2xx'];
+    const after = await stockOf();
+    results.push({ ...adjustRun, note: after === before + applied ? 'final stock = start + successful adjustments' : 'MISMATCH' });
+
+    const apiPeak = memoryOf(api.child.pid!).peak;
+    await api.stop();
+
+    // 4. The ceiling: same queries, bare node:http + pg.
+    let ceilingRatio: number | null = null;
+    if (databaseUrl) {
+      log('ceiling…');
+      const ceiling = await startProcess('bench/ceiling.ts', { DATABASE_URL: databaseUrl, BENCH_ORG: orgId }, 'ceiling ready');
+      servers.push(ceiling);
+      const bare = await scenario(
+        'ceiling',
+        ceiling,
+        { url: ceiling.url, connections: 50, requests: [{ setupRequest: (request) => ({ ...request, path: listPath().replace('/v1/inventory', '/') }) }] },
+        bench,
+      );
+      results.push({ ...bare, note: 'bare node:http + pg, same data queries as list' });
+      ceilingRatio = round(list.requestsPerSecond / bare.requestsPerSecond, 3);
+      await ceiling.stop();
+    }
+
+    const version = await (async () => {
+      const database = await createDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, 'pglite'), poolMax: 1 });
+      try {
+        const { rows } = await sql<{ version: string }>`select version()`.execute(database.db);
+        return rows[0]!.version.split(' on ')[0]!;
+      } finally {
+        await database.close();
+      }
+    })();
+
+    return {
+      date: new Date().toISOString(),
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, ${os.type()} ${os.release()}`,
+      node: process.version,
+      database: `${databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)'}: ${version}${process.env.REDIS_URL ? ', Redis' : ''}`,
+      items: bench.items,
+      seed: {
+        rows: bench.items,
+        seconds: round(importSeconds, 2),
+        rowsPerSecond: Math.round(bench.items / importSeconds),
+        peakRssMb: importPeak,
+        ledgerRows,
+      },
+      idleRssMb: idleRss,
+      scenarios: results.map(({ ...rest }) => {
+        delete (rest as { raw?: unknown }).raw;
+        return rest;
+      }),
+      adjustHot: { applied, expectedStock: before + applied, actualStock: after, perSecond: adjustRun.requestsPerSecond },
+      ceilingRatio,
+      ...{ idleFreshRssMb: idleFresh, apiPeakRssMb: apiPeak },
+    };
+  } finally {
+    for (const server of servers) await server.stop().catch(() => {});
+    await dropDatabase?.().catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,24 @@
+import { writeFileSync } from 'node:fs';
+import { runBench } from './bench.ts';
+import { budgetChecks, renderMarkdown } from './report.ts';
+
+/**
+ * `npm run bench`: seeds a benchmark store through bulk import, drives the real server with
+ * autocannon, measures the bare ceiling, writes BENCHMARKS.md and prints it.
+ * BENCH_ITEMS (100000), BENCH_DURATION (seconds per scenario, 15), BENCH_WARMUP (3),
+ * BENCH_LEDGER_SHARE (0.05); DATABASE_URL selects PostgreSQL, else the embedded database.
+ */
+const report = await runBench({
+  items: Number(process.env.BENCH_ITEMS ?? 100_000),
+  durationSeconds: Number(process.env.BENCH_DURATION ?? 15),
+  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 3),
+  ledgerShare: Number(process.env.BENCH_LEDGER_SHARE ?? 0.05),
+  databaseUrl: process.env.DATABASE_URL,
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+const markdown = renderMarkdown(report);
+writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), markdown);
+process.stdout.write(`${markdown}\n`);
+process.stdout.write(`${JSON.stringify(report)}\n`);
+const missed = budgetChecks(report).filter((check) => !check.met).length;
+process.stderr.write(`bench: ${missed} budget(s) missed\n`);

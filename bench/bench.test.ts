@@ -20,7 +20,13 @@ describe('benchmark smoke run', () => {
     expect(report.seed.ledgerRows).toBe(30 * 365);
     const names = report.scenarios.map((scenario) => scenario.name);
     expect(names).toEqual(
-      expect.arrayContaining(['list', 'search', 'mix', 'adjust-hot', ...(process.env.DATABASE_URL ? ['ceiling'] : [])]),
+      expect.arrayContaining([
+        'list',
+        'search',
+        'mix',
+        'adjust-hot',
+        ...(process.env.DATABASE_URL ? ['ceiling'] : []),
+      ]),
     );
     for (const scenario of report.scenarios) {
       expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);

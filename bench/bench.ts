@@ -84,7 +84,8 @@ async function startProcess(script: string, env: Record<string, string>, readyTe
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (!output.includes(readyText)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${script} did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -131,13 +132,15 @@ async function scenario(
   options: autocannon.Options,
   bench: BenchOptions,
 ): Promise<ScenarioResult & { raw: autocannon.Result }> {
-  if (bench.warmupSeconds > 0 && options.amount === undefined) await autocannon({ ...options, duration: bench.warmupSeconds });
+  if (bench.warmupSeconds > 0 && options.amount === undefined)
+    await autocannon({ ...options, duration: bench.warmupSeconds });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const raw = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       { ...options, ...(options.amount === undefined ? { duration: bench.durationSeconds } : {}) },
-      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
+      (error, result) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
     );
     instance.on('response', (_client, status, _bytes, responseTime) => {
       latencies.push(responseTime);
@@ -190,9 +193,17 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     const register = await fetch(`${api.url}/v1/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'bench@example.com', username: 'bench', password: 'benchmark-password', companyName: 'Bench Chain', acceptTerms: true }),
+      body: JSON.stringify({
+        email: 'bench@example.com',
+        username: 'bench',
+        password: 'benchmark-password',
+        companyName: 'Bench Chain',
+        acceptTerms: true,
+      }),
     });
-    const session = ((await register.json()) as { data: { accessToken: string; user: { organization: { id: string } } } }).data;
+    const session = (
+      (await register.json()) as { data: { accessToken: string; user: { organization: { id: string } } } }
+    ).data;
     const orgId = session.user.organization.id;
     const today = new Date().toISOString().slice(0, 10);
     const csvPath = path.join(dataDir, 'bench-items.csv');
@@ -215,7 +226,11 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     await api.stop();
 
     // 2. A year of daily sales for a share of the items, written directly (it is history, not load).
-    const database = await createDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, 'pglite'), poolMax: 2 });
+    const database = await createDatabase({
+      url: databaseUrl,
+      pgliteDir: path.join(dataDir, 'pglite'),
+      poolMax: 2,
+    });
     const ledgerItems = Math.max(1, Math.round(bench.items * bench.ledgerShare));
     const ledger = await sql<{ count: number }>`
       with chosen as (
@@ -241,8 +256,10 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     const listPath = () => {
       const page = 1 + Math.floor(Math.random() * Math.min(pages, 200));
       const roll = Math.random();
-      if (roll < 0.15) return `/v1/inventory?page=${page % 20 + 1}&limit=50&category=${encodeURIComponent(pick(BENCH_CATEGORIES))}`;
-      if (roll < 0.3) return `/v1/inventory?page=${page % 20 + 1}&limit=50&status=${pick(['low_stock', 'in_stock', 'expiring'])}`;
+      if (roll < 0.15)
+        return `/v1/inventory?page=${(page % 20) + 1}&limit=50&category=${encodeURIComponent(pick(BENCH_CATEGORIES))}`;
+      if (roll < 0.3)
+        return `/v1/inventory?page=${(page % 20) + 1}&limit=50&status=${pick(['low_stock', 'in_stock', 'expiring'])}`;
       return `/v1/inventory?page=${page}&limit=50`;
     };
     const results: ScenarioResult[] = [];
@@ -251,7 +268,12 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     const list = await scenario(
       'list',
       api,
-      { url: api.url, connections: 50, headers: auth, requests: [{ setupRequest: (request) => ({ ...request, path: listPath() }) }] },
+      {
+        url: api.url,
+        connections: 50,
+        headers: auth,
+        requests: [{ setupRequest: (request) => ({ ...request, path: listPath() }) }],
+      },
       bench,
     );
     results.push(list);
@@ -266,14 +288,23 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
           url: api.url,
           connections: 10,
           headers: auth,
-          requests: [{ setupRequest: (request) => ({ ...request, path: `/v1/inventory?limit=20&search=${encodeURIComponent(pick(terms))}` }) }],
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                path: `/v1/inventory?limit=20&search=${encodeURIComponent(pick(terms))}`,
+              }),
+            },
+          ],
         },
         bench,
       ),
     );
 
     log('mix…');
-    const someIds = (await (await fetch(`${api.url}/v1/inventory?limit=200`, { headers: auth })).json()) as { data: Array<{ id: string }> };
+    const someIds = (await (await fetch(`${api.url}/v1/inventory?limit=200`, { headers: auth })).json()) as {
+      data: Array<{ id: string }>;
+    };
     const updateIds = someIds.data.map((item) => item.id);
     let created = 0;
     results.push(
@@ -289,7 +320,8 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
               setupRequest: (request) => {
                 const roll = Math.random();
                 const json = { ...auth, 'content-type': 'application/json' };
-                if (roll < 0.7) return { ...request, method: 'GET', path: listPath(), headers: auth, body: undefined };
+                if (roll < 0.7)
+                  return { ...request, method: 'GET', path: listPath(), headers: auth, body: undefined };
                 if (roll < 0.9) {
                   created++;
                   return {
@@ -297,7 +329,12 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
                     method: 'POST',
                     headers: json,
                     path: '/v1/inventory',
-                    body: JSON.stringify({ description: `Mix item ${created}`, category: pick(BENCH_CATEGORIES), remainingStock: 10, unitCost: 1.2 }),
+                    body: JSON.stringify({
+                      description: `Mix item ${created}`,
+                      category: pick(BENCH_CATEGORIES),
+                      remainingStock: 10,
+                      unitCost: 1.2,
+                    }),
                   };
                 }
                 return {
@@ -305,7 +342,10 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
                   method: 'PUT',
                   headers: json,
                   path: `/v1/inventory/${pick(updateIds)}`,
-                  body: JSON.stringify({ unitRetail: Math.round(Math.random() * 1000) / 100, location: `Aisle ${1 + Math.floor(Math.random() * 12)}` }),
+                  body: JSON.stringify({
+                    unitRetail: Math.round(Math.random() * 1000) / 100,
+                    location: `Aisle ${1 + Math.floor(Math.random() * 12)}`,
+                  }),
                 };
               },
             },
@@ -320,7 +360,9 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     const stockOf = async () => {
       let total = 0;
       for (const id of hot) {
-        const item = (await (await fetch(`${api.url}/v1/inventory/${id}`, { headers: auth })).json()) as { data: { remainingStock: number } };
+        const item = (await (await fetch(`${api.url}/v1/inventory/${id}`, { headers: auth })).json()) as {
+          data: { remainingStock: number };
+        };
         total += item.data.remainingStock;
       }
       return total;
@@ -347,7 +389,10 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     const adjustRun = await scenario('adjust-hot', api, adjustOptions, bench);
     const applied = adjustRun.raw['2xx'];
     const after = await stockOf();
-    results.push({ ...adjustRun, note: after === before + applied ? 'final stock = start + successful adjustments' : 'MISMATCH' });
+    results.push({
+      ...adjustRun,
+      note: after === before + applied ? 'final stock = start + successful adjustments' : 'MISMATCH',
+    });
 
     const apiPeak = memoryOf(api.child.pid!).peak;
     await api.stop();
@@ -356,12 +401,22 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     let ceilingRatio: number | null = null;
     if (databaseUrl) {
       log('ceiling…');
-      const ceiling = await startProcess('bench/ceiling.ts', { DATABASE_URL: databaseUrl, BENCH_ORG: orgId }, 'ceiling ready');
+      const ceiling = await startProcess(
+        'bench/ceiling.ts',
+        { DATABASE_URL: databaseUrl, BENCH_ORG: orgId },
+        'ceiling ready',
+      );
       servers.push(ceiling);
       const bare = await scenario(
         'ceiling',
         ceiling,
-        { url: ceiling.url, connections: 50, requests: [{ setupRequest: (request) => ({ ...request, path: listPath().replace('/v1/inventory', '/') }) }] },
+        {
+          url: ceiling.url,
+          connections: 50,
+          requests: [
+            { setupRequest: (request) => ({ ...request, path: listPath().replace('/v1/inventory', '/') }) },
+          ],
+        },
         bench,
       );
       results.push({ ...bare, note: 'bare node:http + pg, same data queries as list' });
@@ -370,7 +425,11 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     }
 
     const version = await (async () => {
-      const database = await createDatabase({ url: databaseUrl, pgliteDir: path.join(dataDir, 'pglite'), poolMax: 1 });
+      const database = await createDatabase({
+        url: databaseUrl,
+        pgliteDir: path.join(dataDir, 'pglite'),
+        poolMax: 1,
+      });
       try {
         const { rows } = await sql<{ version: string }>`select version()`.execute(database.db);
         return rows[0]!.version.split(' on ')[0]!;
@@ -397,7 +456,12 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
         delete (rest as { raw?: unknown }).raw;
         return rest;
       }),
-      adjustHot: { applied, expectedStock: before + applied, actualStock: after, perSecond: adjustRun.requestsPerSecond },
+      adjustHot: {
+        applied,
+        expectedStock: before + applied,
+        actualStock: after,
+        perSecond: adjustRun.requestsPerSecond,
+      },
       ceilingRatio,
       ...{ idleFreshRssMb: idleFresh, apiPeakRssMb: apiPeak },
     };

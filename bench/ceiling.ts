@@ -7,7 +7,10 @@
 import http from 'node:http';
 import pg from 'pg';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DATABASE_POOL_MAX ?? 10),
+});
 const orgId = process.env.BENCH_ORG!;
 
 const server = http.createServer((request, response) => {
@@ -22,16 +25,24 @@ const server = http.createServer((request, response) => {
     where += ` and lower(category) = $${params.length}`;
   }
   Promise.all([
-    pool.query(`select * from inventory_items where ${where} order by created_at desc, id limit ${limit} offset ${(page - 1) * limit}`, params),
+    pool.query(
+      `select * from inventory_items where ${where} order by created_at desc, id limit ${limit} offset ${(page - 1) * limit}`,
+      params,
+    ),
     pool.query(`select count(*) from inventory_items where ${where}`, params),
   ])
     .then(async ([rows, count]) => {
       const ids = rows.rows.map((row: { id: string }) => row.id);
       const lots = ids.length
-        ? await pool.query('select * from inventory_lots where org_id = $1 and item_id = any($2) and quantity > 0', [orgId, ids])
+        ? await pool.query(
+            'select * from inventory_lots where org_id = $1 and item_id = any($2) and quantity > 0',
+            [orgId, ids],
+          )
         : { rows: [] };
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ data: rows.rows, lots: lots.rows.length, total: Number(count.rows[0].count) }));
+      response.end(
+        JSON.stringify({ data: rows.rows, lots: lots.rows.length, total: Number(count.rows[0].count) }),
+      );
     })
     .catch((error: Error) => {
       response.writeHead(500);

@@ -3,20 +3,143 @@ import { once } from 'node:events';
 import { prng } from '../src/modules/demo/demo.data.ts';
 
 /** Realistic-looking grocery items for the benchmark, generated deterministically. */
-export const BENCH_CATEGORIES = ['Produce', 'Dairy', 'Meat', 'Bakery', 'Dry goods', 'Frozen', 'Beverages', 'Snacks', 'Household', 'Deli'];
+export const BENCH_CATEGORIES = [
+  'Produce',
+  'Dairy',
+  'Meat',
+  'Bakery',
+  'Dry goods',
+  'Frozen',
+  'Beverages',
+  'Snacks',
+  'Household',
+  'Deli',
+];
 const WORDS = {
-  Produce: ['Apples', 'Bananas', 'Pears', 'Tomatoes', 'Carrots', 'Spinach', 'Grapes', 'Lettuce', 'Peppers', 'Onions'],
+  Produce: [
+    'Apples',
+    'Bananas',
+    'Pears',
+    'Tomatoes',
+    'Carrots',
+    'Spinach',
+    'Grapes',
+    'Lettuce',
+    'Peppers',
+    'Onions',
+  ],
   Dairy: ['Milk', 'Yogurt', 'Butter', 'Cheddar', 'Mozzarella', 'Cream', 'Kefir', 'Ricotta', 'Feta', 'Eggs'],
-  Meat: ['Chicken Breast', 'Ground Beef', 'Pork Chops', 'Sausages', 'Bacon', 'Turkey', 'Lamb', 'Salami', 'Ham', 'Steak'],
-  Bakery: ['Sourdough', 'Baguette', 'Croissant', 'Bagels', 'Rye Bread', 'Muffins', 'Ciabatta', 'Brioche', 'Focaccia', 'Rolls'],
-  'Dry goods': ['Pasta', 'Rice', 'Flour', 'Oats', 'Lentils', 'Chickpeas', 'Olive Oil', 'Coffee', 'Tea', 'Sugar'],
-  Frozen: ['Peas', 'Pizza', 'Ice Cream', 'Fish Fingers', 'Berries', 'Fries', 'Dumplings', 'Lasagne', 'Prawns', 'Corn'],
-  Beverages: ['Orange Juice', 'Sparkling Water', 'Cola', 'Lemonade', 'Iced Tea', 'Apple Juice', 'Tonic', 'Smoothie', 'Kombucha', 'Cider'],
-  Snacks: ['Crisps', 'Pretzels', 'Chocolate Bar', 'Cookies', 'Crackers', 'Popcorn', 'Nuts', 'Granola Bar', 'Wafers', 'Gummies'],
-  Household: ['Dish Soap', 'Paper Towels', 'Sponges', 'Bin Bags', 'Foil', 'Detergent', 'Napkins', 'Cling Film', 'Bleach', 'Candles'],
-  Deli: ['Hummus', 'Olives', 'Pesto', 'Coleslaw', 'Pate', 'Antipasti', 'Quiche', 'Sushi', 'Wraps', 'Salad Bowl'],
+  Meat: [
+    'Chicken Breast',
+    'Ground Beef',
+    'Pork Chops',
+    'Sausages',
+    'Bacon',
+    'Turkey',
+    'Lamb',
+    'Salami',
+    'Ham',
+    'Steak',
+  ],
+  Bakery: [
+    'Sourdough',
+    'Baguette',
+    'Croissant',
+    'Bagels',
+    'Rye Bread',
+    'Muffins',
+    'Ciabatta',
+    'Brioche',
+    'Focaccia',
+    'Rolls',
+  ],
+  'Dry goods': [
+    'Pasta',
+    'Rice',
+    'Flour',
+    'Oats',
+    'Lentils',
+    'Chickpeas',
+    'Olive Oil',
+    'Coffee',
+    'Tea',
+    'Sugar',
+  ],
+  Frozen: [
+    'Peas',
+    'Pizza',
+    'Ice Cream',
+    'Fish Fingers',
+    'Berries',
+    'Fries',
+    'Dumplings',
+    'Lasagne',
+    'Prawns',
+    'Corn',
+  ],
+  Beverages: [
+    'Orange Juice',
+    'Sparkling Water',
+    'Cola',
+    'Lemonade',
+    'Iced Tea',
+    'Apple Juice',
+    'Tonic',
+    'Smoothie',
+    'Kombucha',
+    'Cider',
+  ],
+  Snacks: [
+    'Crisps',
+    'Pretzels',
+    'Chocolate Bar',
+    'Cookies',
+    'Crackers',
+    'Popcorn',
+    'Nuts',
+    'Granola Bar',
+    'Wafers',
+    'Gummies',
+  ],
+  Household: [
+    'Dish Soap',
+    'Paper Towels',
+    'Sponges',
+    'Bin Bags',
+    'Foil',
+    'Detergent',
+    'Napkins',
+    'Cling Film',
+    'Bleach',
+    'Candles',
+  ],
+  Deli: [
+    'Hummus',
+    'Olives',
+    'Pesto',
+    'Coleslaw',
+    'Pate',
+    'Antipasti',
+    'Quiche',
+    'Sushi',
+    'Wraps',
+    'Salad Bowl',
+  ],
 } as const satisfies Record<(typeof BENCH_CATEGORIES)[number], readonly string[]>;
-const BRANDS = ['Alpine', 'Valley', 'Sunrise', 'Harvest', 'Meadow', 'Coastal', 'Heritage', 'Golden', 'Evergreen', 'Riverside', 'Northern', 'Orchard'];
+const BRANDS = [
+  'Alpine',
+  'Valley',
+  'Sunrise',
+  'Harvest',
+  'Meadow',
+  'Coastal',
+  'Heritage',
+  'Golden',
+  'Evergreen',
+  'Riverside',
+  'Northern',
+  'Orchard',
+];
 const QUALIFIERS = ['', 'Organic ', 'Fresh ', 'Classic ', 'Premium ', 'Family ', 'Light ', 'Wholegrain '];
 
 export interface BenchItem {
@@ -33,7 +156,12 @@ export function benchItem(index: number, random: () => number): BenchItem {
   const qualifier = QUALIFIERS[Math.floor(random() * QUALIFIERS.length)]!;
   const brand = BRANDS[Math.floor(random() * BRANDS.length)]!;
   const size = [100, 200, 250, 500, 750, 1000][Math.floor(random() * 6)];
-  return { description: `${qualifier}${word} ${size}g`, category, brand, sku: `B-${String(index).padStart(7, '0')}` };
+  return {
+    description: `${qualifier}${word} ${size}g`,
+    category,
+    brand,
+    sku: `B-${String(index).padStart(7, '0')}`,
+  };
 }
 
 /** Writes the benchmark CSV (streamed, like the import that reads it). Returns the file's rows. */
@@ -65,6 +193,7 @@ export function searchTerms(): string[] {
       if (lower.length > 4) terms.push(lower.slice(0, 2) + lower[3] + lower[2] + lower.slice(4)); // swapped letters
     }
   }
-  for (const brand of BRANDS) terms.push(`${brand.toLowerCase().slice(0, 4)} ${Object.values(WORDS)[0]![0].toLowerCase().slice(0, 3)}`);
+  for (const brand of BRANDS)
+    terms.push(`${brand.toLowerCase().slice(0, 4)} ${Object.values(WORDS)[0]![0].toLowerCase().slice(0, 3)}`);
   return terms;
 }

@@ -10,12 +10,22 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
   if (list) {
     checks.push({
       budget: 'list ≥ 80% of ceiling req/s',
-      measured: report.ceilingRatio === null ? 'no ceiling (embedded)' : `${Math.round(report.ceilingRatio * 100)}%`,
+      measured:
+        report.ceilingRatio === null ? 'no ceiling (embedded)' : `${Math.round(report.ceilingRatio * 100)}%`,
       met: report.ceilingRatio !== null && report.ceilingRatio >= 0.8,
     });
-    checks.push({ budget: 'list p99 ≤ 50 ms at 50 connections, 0 errors', measured: `${list.p99} ms, ${list.errors + list.non2xx} errors`, met: list.p99 <= 50 && list.errors + list.non2xx === 0 });
+    checks.push({
+      budget: 'list p99 ≤ 50 ms at 50 connections, 0 errors',
+      measured: `${list.p99} ms, ${list.errors + list.non2xx} errors`,
+      met: list.p99 <= 50 && list.errors + list.non2xx === 0,
+    });
   }
-  if (search) checks.push({ budget: 'search p95 ≤ 25 ms at 10 connections', measured: `${search.p95} ms`, met: search.p95 <= 25 });
+  if (search)
+    checks.push({
+      budget: 'search p95 ≤ 25 ms at 10 connections',
+      measured: `${search.p95} ms`,
+      met: search.p95 <= 25,
+    });
   if (mix) {
     checks.push({
       budget: 'mix ≥ 1,500 req/s, p99 ≤ 60 ms, 0 errors',
@@ -33,13 +43,20 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
     measured: `${report.seed.rowsPerSecond} rows/s, ${report.seed.peakRssMb} MB`,
     met: report.seed.rowsPerSecond >= 10_000 && report.seed.peakRssMb <= 350,
   });
-  checks.push({ budget: 'idle server RSS ≤ 150 MB', measured: `${report.idleRssMb} MB`, met: report.idleRssMb <= 150 });
+  checks.push({
+    budget: 'idle server RSS ≤ 150 MB',
+    measured: `${report.idleRssMb} MB`,
+    met: report.idleRssMb <= 150,
+  });
   return checks;
 }
 
 const row = (scenario: ScenarioResult) => {
   const odd = Object.entries(scenario.statuses).filter(([status]) => !status.startsWith('2'));
-  const note = [scenario.note, odd.length ? `non-2xx: ${odd.map(([status, count]) => `${status}×${count}`).join(', ')}` : '']
+  const note = [
+    scenario.note,
+    odd.length ? `non-2xx: ${odd.map(([status, count]) => `${status}×${count}`).join(', ')}` : '',
+  ]
     .filter(Boolean)
     .join('; ');
   return `| ${scenario.name} | ${scenario.connections} | ${scenario.requestsPerSecond} | ${scenario.p50} | ${scenario.p95} | ${scenario.p99} | ${scenario.errors + scenario.non2xx} | ${scenario.peakRssMb ?? '–'} | ${note} |`;

@@ -8,21 +8,23 @@ import type { Executor } from '../../platform/db/tenant.ts';
  * policies, and each one is narrowed by a unique key (e-mail, token hash, id).
  */
 
+const AUTH_USER_COLUMNS = [
+  'users.id',
+  'users.org_id',
+  'users.email',
+  'users.username',
+  'users.password_hash',
+  'users.role',
+  'users.active',
+  'users.session_version',
+  'organizations.name as org_name',
+] as const;
+
 export async function findUserByEmail(db: Executor, email: string) {
   return db
     .selectFrom('users')
     .innerJoin('organizations', 'organizations.id', 'users.org_id')
-    .select([
-      'users.id',
-      'users.org_id',
-      'users.email',
-      'users.username',
-      'users.password_hash',
-      'users.role',
-      'users.active',
-      'users.session_version',
-      'organizations.name as org_name',
-    ])
+    .select(AUTH_USER_COLUMNS)
     .where('users.email', '=', email)
     .executeTakeFirst();
 }
@@ -31,17 +33,7 @@ export async function findUserById(db: Executor, id: string) {
   return db
     .selectFrom('users')
     .innerJoin('organizations', 'organizations.id', 'users.org_id')
-    .select([
-      'users.id',
-      'users.org_id',
-      'users.email',
-      'users.username',
-      'users.password_hash',
-      'users.role',
-      'users.active',
-      'users.session_version',
-      'organizations.name as org_name',
-    ])
+    .select(AUTH_USER_COLUMNS)
     .where('users.id', '=', id)
     .executeTakeFirst();
 }

@@ -60,6 +60,35 @@ export async function findLot(db: Executor, orgId: string, itemId: string, lotId
     .executeTakeFirst();
 }
 
+/**
+ * A lot this receipt belongs to: same item, received the same day, same expiry, cost and lot
+ * code. Receipts of one batch join it instead of making a lot per scan (which would also make
+ * every read of the item slower as lots pile up).
+ */
+export async function findSameBatch(
+  db: Executor,
+  orgId: string,
+  itemId: string,
+  batch: {
+    receivedDate: string;
+    expirationDate: string | null;
+    unitCost: number | null;
+    lotCode: string | null;
+  },
+) {
+  return db
+    .selectFrom('inventory_lots')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('item_id', '=', itemId)
+    .where('received_date', '=', batch.receivedDate)
+    .where(sql<SqlBool>`expiration_date is not distinct from ${batch.expirationDate}::date`)
+    .where(sql<SqlBool>`unit_cost is not distinct from ${batch.unitCost}::numeric`)
+    .where(sql<SqlBool>`lot_code is not distinct from ${batch.lotCode}::text`)
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function insertLot(
   db: Executor,
   lot: {

@@ -177,6 +177,9 @@ const insufficient = (available: number, requested: number, lotId?: string) =>
     { available, requested, ...(lotId ? { lotId } : {}) },
   );
 
+const unknownLot = () =>
+  errors.unprocessable('That lot does not belong to this item', [{ field: 'lotId', message: 'unknown lot' }]);
+
 export const duplicateItem = () =>
   new AppError(409, 'DUPLICATE_ITEM', 'Another item in this store already has that SKU or barcode');
 
@@ -213,32 +216,35 @@ export async function applyStockChange(
   if (deltaMilli > 0) {
     if (change.lotId) {
       const lot = await repo.findLot(trx, orgId, item.id, change.lotId);
-      if (!lot)
-        throw errors.unprocessable('That lot does not belong to this item', [
-          { field: 'lotId', message: 'unknown lot' },
-        ]);
+      if (!lot) throw unknownLot();
       await repo.changeLotQuantity(trx, lot.id, fromMilli(deltaMilli));
       touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
     } else {
-      const lot = await repo.insertLot(trx, {
-        orgId,
-        itemId: item.id,
-        quantity: fromMilli(deltaMilli),
-        expirationDate: change.expirationDate,
-        receivedDate: change.receivedDate,
+      const batch = {
+        receivedDate: change.receivedDate ?? ctx.today,
+        expirationDate: change.expirationDate ?? null,
         unitCost: change.unitCost ?? num(item.unit_cost),
-        lotCode: change.lotCode,
-      });
-      touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
+        lotCode: change.lotCode ?? null,
+      };
+      const same = await repo.findSameBatch(trx, orgId, item.id, batch);
+      if (same) {
+        await repo.changeLotQuantity(trx, same.id, fromMilli(deltaMilli));
+        touched.push({ lotId: same.id, quantity: fromMilli(deltaMilli) });
+      } else {
+        const lot = await repo.insertLot(trx, {
+          orgId,
+          itemId: item.id,
+          quantity: fromMilli(deltaMilli),
+          ...batch,
+        });
+        touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
+      }
     }
   } else {
     let needed = -deltaMilli;
     if (change.lotId) {
       const lot = await repo.findLot(trx, orgId, item.id, change.lotId);
-      if (!lot)
-        throw errors.unprocessable('That lot does not belong to this item', [
-          { field: 'lotId', message: 'unknown lot' },
-        ]);
+      if (!lot) throw unknownLot();
       if (milli(lot.quantity) < needed) throw insufficient(Number(lot.quantity), fromMilli(needed), lot.id);
       await repo.changeLotQuantity(trx, lot.id, -fromMilli(needed));
       touched.push({ lotId: lot.id, quantity: -fromMilli(needed) });

@@ -433,6 +433,35 @@ describe('stock adjustments', () => {
     expect(tooMuch.statusCode).toBe(409);
   });
 
+  it('join receipts of the same batch (same day, expiry, cost, lot code) into one lot', async () => {
+    const item = await createItem(t.app, admin, { description: 'Batch eggs', unitCost: 2 });
+    for (let scan = 0; scan < 3; scan++)
+      await adjust(t.app, admin, item.id, { adjustment: 12, reason: 'received', expirationDate: inDays(20) });
+    await adjust(t.app, admin, item.id, { adjustment: 12, reason: 'received', expirationDate: inDays(25) });
+    const response = await adjust(t.app, admin, item.id, {
+      adjustment: 6,
+      reason: 'received',
+      expirationDate: inDays(20),
+      unitCost: 2.2,
+    });
+    const lots = response
+      .json()
+      .data.item.lots.map((lot: { quantity: number; expirationDate: string; unitCost: number }) => [
+        lot.expirationDate,
+        lot.quantity,
+        lot.unitCost,
+      ]);
+    // Two lots of one expiry and day are in id order: compare sorted.
+    lots.sort(
+      (a: [string, number, number], b: [string, number, number]) => a[0].localeCompare(b[0]) || a[2] - b[2],
+    );
+    expect(lots).toEqual([
+      [inDays(20), 36, 2],
+      [inDays(20), 6, 2.2],
+      [inDays(25), 12, 2],
+    ]);
+  });
+
   it('refuse to take more than is there: 409 INSUFFICIENT_STOCK and nothing changes', async () => {
     const item = await createItem(t.app, admin, { description: 'Scarce saffron', remainingStock: 3 });
     const before = await ledger(item.id);

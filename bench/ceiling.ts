@@ -40,9 +40,8 @@ const server = http.createServer((request, response) => {
           )
         : { rows: [] };
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({ data: rows.rows, lots: lots.rows.length, total: Number(count.rows[0].count) }),
-      );
+      const total = Number((count.rows[0] as { count: string }).count);
+      response.end(JSON.stringify({ data: rows.rows, lots: lots.rows.length, total }));
     })
     .catch((error: Error) => {
       response.writeHead(500);

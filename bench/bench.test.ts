@@ -3,7 +3,7 @@ import { runBench } from './bench.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
- * A tiny run of the real benchmark code (a few hundred items, a second per scenario) so it does
+ * A tiny run of the real benchmark code (a few hundred items, two seconds per scenario) so it does
  * not rot. It asserts that every scenario ran and that the hot-item adjustments added up; it
  * asserts no timing: budgets are for `npm run bench`, on a quiet machine.
  */
@@ -11,7 +11,7 @@ describe('benchmark smoke run', () => {
   it('seeds through bulk import, runs every scenario and reports', { timeout: 180_000 }, async () => {
     const report = await runBench({
       items: 300,
-      durationSeconds: 1,
+      durationSeconds: 2,
       warmupSeconds: 0,
       ledgerShare: 0.1,
       databaseUrl: process.env.DATABASE_URL,

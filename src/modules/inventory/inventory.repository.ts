@@ -61,8 +61,8 @@ export async function findLot(db: Executor, orgId: string, itemId: string, lotId
 }
 
 /**
- * A lot this receipt belongs to: same item, received the same day, same expiry, cost and lot
- * code. Receipts of one batch join it instead of making a lot per scan (which would also make
+ * A lot with stock this receipt belongs to: same item, received the same day, same expiry, cost
+ * and lot code. Receipts of one batch join it instead of making a lot per scan (which would also make
  * every read of the item slower as lots pile up).
  */
 export async function findSameBatch(
@@ -81,6 +81,7 @@ export async function findSameBatch(
     .select('id')
     .where('org_id', '=', orgId)
     .where('item_id', '=', itemId)
+    .where('quantity', '>', '0')
     .where('received_date', '=', batch.receivedDate)
     .where(sql<SqlBool>`expiration_date is not distinct from ${batch.expirationDate}::date`)
     .where(sql<SqlBool>`unit_cost is not distinct from ${batch.unitCost}::numeric`)
@@ -138,7 +139,8 @@ export async function refreshItemTotals(db: Executor, orgId: string, itemId: str
   return db
     .updateTable('inventory_items')
     .set({
-      remaining_stock: sql`(select coalesce(sum(quantity), 0) from inventory_lots where item_id = ${itemId} and org_id = ${orgId})`,
+      // `quantity > 0` adds nothing to the sum but lets both read the partial FEFO index.
+      remaining_stock: sql`(select coalesce(sum(quantity), 0) from inventory_lots where item_id = ${itemId} and org_id = ${orgId} and quantity > 0)`,
       earliest_expiry: sql`(select min(expiration_date) from inventory_lots where item_id = ${itemId} and org_id = ${orgId} and quantity > 0)`,
       updated_at: new Date(),
     })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { AuthContext } from '../auth/guard.ts';
@@ -41,6 +41,8 @@ export interface ImportResult {
 }
 
 const BATCH_ROWS = 500;
+/** Past this many rows the planner's statistics are refreshed after the import (see below). */
+const ANALYZE_AFTER_ROWS = 1000;
 const MAX_REPORTED_ERRORS = 1000;
 
 class RollBack extends Error {
@@ -86,8 +88,9 @@ export class ImportService {
       errorCount: 0,
       validateOnly: options.validateOnly,
     };
+    let outcome: ImportResult;
     try {
-      return await withTenant(this.#db, auth.orgId, async (trx) => {
+      outcome = await withTenant(this.#db, auth.orgId, async (trx) => {
         const ctx = await loadContext(trx, auth.orgId);
         const seenInFile = new Map<string, number>();
         let columns: Map<number, ImportField> | null = null;
@@ -130,6 +133,14 @@ export class ImportService {
       if (error instanceof RollBack) return error.result;
       throw error;
     }
+    if (outcome.created + outcome.updated >= ANALYZE_AFTER_ROWS) {
+      // A large import changes the tables faster than autovacuum re-samples them; until it does,
+      // the planner still sees the old, small tables and can pick an org-wide scan over the
+      // primary key (measured: a by-id lookup took 74 ms instead of 0.1 ms after 100k rows).
+      // ANALYZE needs the owning role, hence the unscoped executor.
+      await sql`analyze inventory_items, inventory_lots, stock_movements, item_changes`.execute(this.#db);
+    }
+    return outcome;
   }
 
   async #applyBatch(

@@ -5,10 +5,43 @@ import type { ItemStatus, ListQuery } from './inventory.schemas.ts';
 
 /** Inventory SQL. Runs in tenant transactions; every query also filters by org_id. */
 
+/** Every column but the generated search ones, which are large and never leave the database. */
+export const ITEM_COLUMNS = [
+  'id',
+  'org_id',
+  'description',
+  'category',
+  'brand',
+  'department',
+  'item_sku',
+  'item_upc',
+  'gtin',
+  'pack_size',
+  'qty_shipped',
+  'remaining_stock',
+  'earliest_expiry',
+  'sales_weekly',
+  'location',
+  'aisle',
+  'row',
+  'bin',
+  'unit_cost',
+  'vendor_cost',
+  'cust_cost_each',
+  'unit_retail',
+  'advertising_flag',
+  'order_type',
+  'vendor_id',
+  'reorder_point',
+  'deleted_at',
+  'created_at',
+  'updated_at',
+] as const;
+
 export async function findItem(db: Executor, orgId: string, id: string, lock = false) {
   let query = db
     .selectFrom('inventory_items')
-    .selectAll()
+    .select(ITEM_COLUMNS)
     .where('org_id', '=', orgId)
     .where('id', '=', id)
     .where('deleted_at', 'is', null);
@@ -343,7 +376,7 @@ export async function listItems(db: Executor, orgId: string, query: ListQuery, c
   }
 
   const order = query.sortOrder ?? (query.sortBy === 'created_at' ? 'desc' : 'asc');
-  let rowsQuery = base.selectAll();
+  let rowsQuery = base.select(ITEM_COLUMNS);
   if (search && query.sortBy === 'created_at' && !query.sortOrder) {
     // Best matches first when searching without an explicit sort.
     rowsQuery = rowsQuery.orderBy(
@@ -357,15 +390,28 @@ export async function listItems(db: Executor, orgId: string, query: ListQuery, c
       sql.raw(order === 'asc' ? 'asc nulls last' : 'desc nulls last'),
     );
   }
-  const [rows, total] = await Promise.all([
+  // Without filters beyond category, the total comes from the trigger-kept counters: exact, and
+  // one row instead of a count over every item of the store.
+  const countable = !query.status && !search && !query.location && !query.vendor;
+  const total = countable
+    ? db
+        .selectFrom('inventory_item_counts')
+        .select(sql<number>`coalesce(sum(live_count), 0)::int`.as('count'))
+        .where('org_id', '=', orgId)
+        .$if(Boolean(query.category), (qb) =>
+          qb.where(sql`lower(category)`, '=', query.category!.toLowerCase()),
+        )
+        .executeTakeFirstOrThrow()
+    : base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const [rows, counted] = await Promise.all([
     rowsQuery
       .orderBy('id')
       .limit(query.limit)
       .offset((query.page - 1) * query.limit)
       .execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    total,
   ]);
-  return { rows, total: Number(total.count) };
+  return { rows, total: Number(counted.count) };
 }
 
 export async function softDelete(db: Executor, orgId: string, id: string) {

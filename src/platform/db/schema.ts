@@ -198,7 +198,14 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface InventoryItemCountsTable {
+  org_id: string;
+  category: string;
+  live_count: ColumnType<number, never, never>;
+}
+
 export interface DB {
+  inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;
   inventory_items: InventoryItemsTable;
   inventory_lots: InventoryLotsTable;

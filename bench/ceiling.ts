@@ -1,6 +1,8 @@
 /**
  * The hardware ceiling for `list`: a bare node:http server with a pg pool (no framework, no auth,
- * no tenant switch, no validation) running the same data queries as GET /v1/inventory. The API's
+ * no tenant switch, no validation) running the same data queries as GET /v1/inventory with a
+ * page and an optional category (page ids, page rows, counter total, lots). Status filters are
+ * sent to it as plain pages. The API's
  * throughput is reported as a share of this.
  * Usage: DATABASE_URL=… BENCH_ORG=… PORT=… node bench/ceiling.ts
  */
@@ -15,21 +17,27 @@ const orgId = process.env.BENCH_ORG!;
 
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://ceiling');
-  const page = Number(url.searchParams.get('page') ?? 1);
+  const pageNumber = Number(url.searchParams.get('page') ?? 1);
   const limit = Number(url.searchParams.get('limit') ?? 50);
   const category = url.searchParams.get('category');
   const params: unknown[] = [orgId];
   let where = 'org_id = $1 and deleted_at is null';
+  let countWhere = 'org_id = $1';
   if (category) {
     params.push(category.toLowerCase());
     where += ` and lower(category) = $${params.length}`;
+    countWhere += ` and lower(category) = $${params.length}`;
   }
+  const page = `select id from inventory_items where ${where} order by created_at desc, id limit ${limit} offset ${(pageNumber - 1) * limit}`;
   Promise.all([
     pool.query(
-      `select * from inventory_items where ${where} order by created_at desc, id limit ${limit} offset ${(page - 1) * limit}`,
+      `select * from inventory_items where org_id = $1 and id in (${page}) order by created_at desc, id`,
       params,
     ),
-    pool.query(`select count(*) from inventory_items where ${where}`, params),
+    pool.query(
+      `select coalesce(sum(live_count), 0) as count from inventory_item_counts where ${countWhere}`,
+      params,
+    ),
   ])
     .then(async ([rows, count]) => {
       const ids = rows.rows.map((row: { id: string }) => row.id);

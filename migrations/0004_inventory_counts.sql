@@ -58,3 +58,7 @@ begin
   execute format('create policy system_access on inventory_item_counts to %I using (true) with check (true)', current_user);
 end
 $$;
+
+-- Category filters compare case-insensitively; the plain category index could not serve them.
+drop index inventory_items_category_idx;
+create index inventory_items_category_idx on inventory_items (org_id, lower(category), created_at desc, id) where deleted_at is null;

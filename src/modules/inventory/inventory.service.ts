@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
-import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
+import { choosingIdsAsOwner, withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
@@ -537,7 +537,10 @@ export class InventoryService {
   async list(auth: AuthContext, query: ListQuery) {
     return withTenant(this.#db, auth.orgId, async (trx) => {
       const ctx = await loadContext(trx, auth.orgId);
-      const { rows, total } = await repo.listItems(trx, auth.orgId, query, ctx);
+      const { ids, total } = await choosingIdsAsOwner(trx, () =>
+        repo.listItemIds(trx, auth.orgId, query, ctx),
+      );
+      const rows = await repo.itemsByIds(trx, auth.orgId, ids);
       const lots = await repo.lotsOf(
         trx,
         auth.orgId,

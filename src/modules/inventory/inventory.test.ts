@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
+import { itemsByIds } from './inventory.repository.ts';
 import { addDays, todayIn } from './inventory.service.ts';
 
 let t: TestApp;
@@ -660,5 +662,19 @@ describe('permissions and isolation', () => {
     expect((await get('/v1/inventory?search=Guarded', other)).json().data).toEqual([]);
     const untouched = (await get(`/v1/inventory/${item.id}`)).json().data;
     expect(untouched).toMatchObject({ description: 'Guarded item', remainingStock: 4 });
+  });
+
+  it('reads listed rows through RLS even when the ids were chosen as the owner', async () => {
+    const item = await createItem(t.app, admin, { description: 'Owner-chosen item' });
+    const other = await registerStore(t.app, 'Prying Store');
+    // Even handed another store's id and org filter, the row read as the app role stays hidden.
+    const seen = await withTenant(t.testDatabase.database.db, other.user.organization.id, (trx) =>
+      itemsByIds(trx, admin.user.organization.id, [item.id]),
+    );
+    expect(seen).toEqual([]);
+    const own = await withTenant(t.testDatabase.database.db, admin.user.organization.id, (trx) =>
+      itemsByIds(trx, admin.user.organization.id, [item.id]),
+    );
+    expect(own.map((row) => row.id)).toEqual([item.id]);
   });
 });

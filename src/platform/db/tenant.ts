@@ -47,3 +47,18 @@ export async function withTenantRetry<T>(
     }
   }
 }
+
+/**
+ * Runs `work` inside a tenant transaction as the owning role, then switches back. For one thing
+ * only: choosing ids with operators PostgreSQL does not mark leakproof (full-text `@@`, trigram
+ * `<%`, `lower()`), which it refuses to serve from an index under row-level security, so that
+ * a search scans every row. The query must filter by org_id itself, and the rows it picks must
+ * then be read back as the app role, through RLS: a mistake here can return too few rows, never
+ * another store's.
+ */
+export async function choosingIdsAsOwner<T>(trx: Transaction<DB>, work: () => Promise<T>): Promise<T> {
+  await sql`reset role`.execute(trx);
+  const result = await work();
+  await sql`select set_config('role', ${APP_ROLE}, true)`.execute(trx);
+  return result;
+}

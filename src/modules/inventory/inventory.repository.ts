@@ -340,7 +340,7 @@ const SORT_COLUMNS = {
   created_at: 'created_at',
 } as const;
 
-/** One page of ids matching the list query, and the exact total. Run it through choosingIdsAsOwner. */
+/** One page of ids matching the list query, and the exact total: the `chooseIds` half of choosingIdsAsOwner. */
 export async function listItemIds(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
   let base = db.selectFrom('inventory_items').where('org_id', '=', orgId).where('deleted_at', 'is', null);
   if (query.category) base = base.where(sql`lower(category)`, '=', query.category.toLowerCase());

@@ -543,23 +543,23 @@ export class InventoryService {
   }
 
   async list(auth: AuthContext, query: ListQuery) {
-    return withTenant(this.#db, auth.orgId, async (trx) => {
-      const ctx = await loadContext(trx, auth.orgId);
-      const { ids, total } = await choosingIdsAsOwner(trx, () =>
-        repo.listItemIds(trx, auth.orgId, query, ctx),
-      );
-      const rows = await repo.itemsByIds(trx, auth.orgId, ids);
-      const lots = await repo.lotsOf(
-        trx,
-        auth.orgId,
-        rows.map((row) => row.id),
-      );
-      const byItem = Map.groupBy(lots, (lot) => lot.item_id);
-      return {
-        items: rows.map((row) => toItem(row, byItem.get(row.id) ?? [], ctx)),
-        pagination: paginate(query.page, query.limit, total),
-      };
-    });
+    return choosingIdsAsOwner(
+      this.#db,
+      auth.orgId,
+      async (trx) => {
+        const ctx = await loadContext(trx, auth.orgId);
+        return { ctx, ...(await repo.listItemIds(trx, auth.orgId, query, ctx)) };
+      },
+      async (trx, { ctx, ids, total }) => {
+        const rows = await repo.itemsByIds(trx, auth.orgId, ids);
+        const lots = await repo.lotsOf(trx, auth.orgId, ids);
+        const byItem = Map.groupBy(lots, (lot) => lot.item_id);
+        return {
+          items: rows.map((row) => toItem(row, byItem.get(row.id) ?? [], ctx)),
+          pagination: paginate(query.page, query.limit, total),
+        };
+      },
+    );
   }
 
   /**

@@ -18,10 +18,38 @@ export async function withTenant<T>(
   work: (trx: Transaction<DB>) => Promise<T>,
 ) {
   return db.transaction().execute(async (trx) => {
-    await sql`select set_config('role', ${APP_ROLE}, true), set_config('app.org_id', ${orgId}, true)`.execute(
-      trx,
-    );
+    await enterTenant(trx, orgId);
     return work(trx);
+  });
+}
+
+/** Switches the transaction to the app role with the organisation set (both end with it). */
+export async function enterTenant(trx: Transaction<DB>, orgId: string): Promise<void> {
+  await sql`select set_config('role', ${APP_ROLE}, true), set_config('app.org_id', ${orgId}, true)`.execute(
+    trx,
+  );
+}
+
+/**
+ * A transaction that starts as the owning role and then enters the tenant: `chooseIds` runs
+ * first, as the owner; `work` then runs as the app role with the organisation set.
+ *
+ * For one thing only: choosing ids with operators PostgreSQL does not mark leakproof (full-text
+ * `@@`, trigram `<%`, `lower()`), which it refuses to serve from an index under row-level
+ * security, so that a search would scan every row. `chooseIds` must filter by org_id itself, and
+ * the rows it picks must be read back in `work`, through RLS: a mistake there can return too few
+ * rows, never another store's.
+ */
+export async function choosingIdsAsOwner<C, T>(
+  db: Kysely<DB>,
+  orgId: string,
+  chooseIds: (trx: Transaction<DB>) => Promise<C>,
+  work: (trx: Transaction<DB>, chosen: C) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const chosen = await chooseIds(trx);
+    await enterTenant(trx, orgId);
+    return work(trx, chosen);
   });
 }
 
@@ -46,19 +74,4 @@ export async function withTenantRetry<T>(
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
     }
   }
-}
-
-/**
- * Runs `work` inside a tenant transaction as the owning role, then switches back. For one thing
- * only: choosing ids with operators PostgreSQL does not mark leakproof (full-text `@@`, trigram
- * `<%`, `lower()`), which it refuses to serve from an index under row-level security, so that
- * a search scans every row. The query must filter by org_id itself, and the rows it picks must
- * then be read back as the app role, through RLS: a mistake here can return too few rows, never
- * another store's.
- */
-export async function choosingIdsAsOwner<T>(trx: Transaction<DB>, work: () => Promise<T>): Promise<T> {
-  await sql`reset role`.execute(trx);
-  const result = await work();
-  await sql`select set_config('role', ${APP_ROLE}, true)`.execute(trx);
-  return result;
 }

@@ -22,6 +22,7 @@ import { InventoryService } from './modules/inventory/inventory.service.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
+import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { migrate } from './platform/db/migrate.ts';
@@ -192,13 +193,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     service: new UsersService({ db, mailer: platform.mailer, sessions, config }),
     guard,
   });
-  await app.register(settingsRoutes, { prefix: '/v1/settings', service: new SettingsService(db), guard });
+  const storeSettings = new StoreSettings(platform.cache);
+  await app.register(settingsRoutes, {
+    prefix: '/v1/settings',
+    service: new SettingsService(db, storeSettings),
+    guard,
+  });
   await app.register(inventoryRoutes, {
     prefix: '/v1/inventory',
-    service: new InventoryService(db),
-    barcodes: new BarcodeService(db),
-    imports: new ImportService(db),
-    analytics: new AnalyticsService(db),
+    service: new InventoryService(db, storeSettings),
+    barcodes: new BarcodeService(db, storeSettings),
+    imports: new ImportService(db, storeSettings),
+    analytics: new AnalyticsService(db, storeSettings),
     guard,
     tmpDir: path.join(config.dataDir, 'tmp'),
     importMaxBytes: config.importMaxBytes,

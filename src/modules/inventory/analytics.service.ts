@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import type { StoreSettings } from '../settings/store-settings.ts';
 import * as analytics from './analytics.repository.ts';
 import { addDays, daysBetween, isoDate, loadContext } from './inventory.service.ts';
 
@@ -38,14 +39,16 @@ export function unsoldAtExpiry(lots: ExpiringLot[], velocity: number, today: str
 
 export class AnalyticsService {
   readonly #db: Kysely<DB>;
+  readonly #settings: StoreSettings;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
+    this.#settings = settings;
   }
 
   async inventory(auth: AuthContext) {
     return withTenant(this.#db, auth.orgId, async (trx) => {
-      const ctx = await loadContext(trx, auth.orgId);
+      const ctx = await loadContext(trx, auth.orgId, this.#settings);
       const since = new Date(Date.now() - VELOCITY_WINDOW_DAYS * 86_400_000);
       const [counts, categories, sales, slow, expiringLots] = await Promise.all([
         analytics.totals(trx, auth.orgId, ctx),

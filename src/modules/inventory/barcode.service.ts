@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import type { StoreSettings } from '../settings/store-settings.ts';
 import { type BarcodeType, normaliseBarcode } from './barcode.ts';
 import { companyPrefix, productCatalog } from './catalog.ts';
 import * as repo from './inventory.repository.ts';
@@ -21,9 +22,11 @@ const MAX_SUGGESTIONS = 5;
 
 export class BarcodeService {
   readonly #db: Kysely<DB>;
+  readonly #settings: StoreSettings;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
+    this.#settings = settings;
   }
 
   /**
@@ -53,7 +56,7 @@ export class BarcodeService {
         format: normalised?.format ?? 'Code 128',
       };
       if (row) {
-        const ctx = await loadContext(trx, auth.orgId);
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
         return { found: true, barcode, item: toItem(row, await repo.lotsOf(trx, auth.orgId, [row.id]), ctx) };
       }
       if (!normalised) return { found: false, barcode, suggestions: [] };

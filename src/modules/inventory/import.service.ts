@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
 import {
   cellText,
@@ -68,9 +69,11 @@ type Values = ParsedRow['values'];
  */
 export class ImportService {
   readonly #db: Kysely<DB>;
+  readonly #settings: StoreSettings;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
+    this.#settings = settings;
   }
 
   async import(
@@ -91,7 +94,7 @@ export class ImportService {
     let outcome: ImportResult;
     try {
       outcome = await withTenant(this.#db, auth.orgId, async (trx) => {
-        const ctx = await loadContext(trx, auth.orgId);
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
         const seenInFile = new Map<string, number>();
         let columns: Map<number, ImportField> | null = null;
         let batch: PendingRow[] = [];

@@ -5,8 +5,7 @@ import { choosingIdsAsOwner, withTenant, withTenantRetry } from '../../platform/
 import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
-import { readSettings } from '../settings/settings.repository.ts';
-import { withDefaults } from '../settings/settings.service.ts';
+import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
 import * as repo from './inventory.repository.ts';
 import type { ItemRow, LotRow, StatusContext } from './inventory.repository.ts';
@@ -109,8 +108,12 @@ export interface InventoryContext extends StatusContext {
   expiryWarningDays: number;
 }
 
-export async function loadContext(trx: Kysely<DB>, orgId: string): Promise<InventoryContext> {
-  const settings = withDefaults(await readSettings(trx, orgId));
+export async function loadContext(
+  trx: Kysely<DB>,
+  orgId: string,
+  storeSettings: StoreSettings,
+): Promise<InventoryContext> {
+  const settings = await storeSettings.read(trx, orgId);
   const today = todayIn(settings.timeZone);
   return {
     today,
@@ -445,9 +448,11 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export class InventoryService {
   readonly #db: Kysely<DB>;
+  readonly #settings: StoreSettings;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
+    this.#settings = settings;
   }
 
   async #itemWithLots(trx: Kysely<DB>, orgId: string, id: string, ctx: InventoryContext): Promise<Item> {
@@ -467,7 +472,7 @@ export class InventoryService {
   async create(auth: AuthContext, body: CreateItemBody): Promise<Item> {
     try {
       return await withTenant(this.#db, auth.orgId, async (trx) => {
-        const ctx = await loadContext(trx, auth.orgId);
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
         await this.#checkVendor(trx, auth.orgId, body.vendorId);
         const created = await trx
           .insertInto('inventory_items')
@@ -504,7 +509,7 @@ export class InventoryService {
 
   async get(auth: AuthContext, id: string): Promise<Item> {
     return withTenant(this.#db, auth.orgId, async (trx) =>
-      this.#itemWithLots(trx, auth.orgId, id, await loadContext(trx, auth.orgId)),
+      this.#itemWithLots(trx, auth.orgId, id, await loadContext(trx, auth.orgId, this.#settings)),
     );
   }
 
@@ -521,7 +526,7 @@ export class InventoryService {
     }
     try {
       return await withTenantRetry(this.#db, auth.orgId, async (trx) => {
-        const ctx = await loadContext(trx, auth.orgId);
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
         await this.#checkVendor(trx, auth.orgId, body.vendorId);
         await applyItemUpdate(trx, auth.orgId, auth.userId, id, body, ctx);
         return this.#itemWithLots(trx, auth.orgId, id, ctx);
@@ -547,7 +552,7 @@ export class InventoryService {
       this.#db,
       auth.orgId,
       async (trx) => {
-        const ctx = await loadContext(trx, auth.orgId);
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
         return { ctx, ...(await repo.listItemIds(trx, auth.orgId, query, ctx)) };
       },
       async (trx, { ctx, ids, total }) => {
@@ -619,7 +624,7 @@ export class InventoryService {
     id: string,
     body: AdjustBody,
   ): Promise<AdjustResult> {
-    const ctx = await loadContext(trx, auth.orgId);
+    const ctx = await loadContext(trx, auth.orgId, this.#settings);
     const item = await repo.findItem(trx, auth.orgId, id, true);
     if (!item) throw errors.notFound('Item');
     const { movement } = await applyStockChange(

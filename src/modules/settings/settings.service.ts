@@ -4,6 +4,7 @@ import { withTenant } from '../../platform/db/tenant.ts';
 import { errors } from '../../platform/http/errors.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import type { StoreSettings } from './store-settings.ts';
 import { DEFAULT_SETTINGS, type Settings } from './settings.schemas.ts';
 import { readSettings, writeSettings } from './settings.repository.ts';
 
@@ -24,13 +25,15 @@ export function withDefaults(stored: Record<string, unknown>): Settings {
 
 export class SettingsService {
   readonly #db: Kysely<DB>;
+  readonly #settings: StoreSettings;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
+    this.#settings = settings;
   }
 
   async get(auth: AuthContext): Promise<Settings> {
-    return withTenant(this.#db, auth.orgId, async (trx) => withDefaults(await readSettings(trx, auth.orgId)));
+    return withTenant(this.#db, auth.orgId, (trx) => this.#settings.read(trx, auth.orgId));
   }
 
   /** Merges the given keys into the stored settings; keys not given keep their values. */
@@ -43,10 +46,9 @@ export class SettingsService {
       problems.push({ field: 'currency', message: `'${changes.currency}' is not an ISO 4217 currency code` });
     }
     if (problems.length) throw errors.unprocessable('Some settings are invalid', problems);
-    return withTenant(this.#db, auth.orgId, async (trx) => {
-      const current = await readSettings(trx, auth.orgId);
-      const next = withDefaults({ ...current, ...changes });
-      await writeSettings(trx, auth.orgId, next);
+    const next = await withTenant(this.#db, auth.orgId, async (trx) => {
+      const merged = withDefaults({ ...(await readSettings(trx, auth.orgId)), ...changes });
+      await writeSettings(trx, auth.orgId, merged);
       await recordAudit(trx, {
         orgId: auth.orgId,
         action: 'settings_updated',
@@ -54,7 +56,10 @@ export class SettingsService {
         ip,
         details: changes,
       });
-      return next;
+      return merged;
     });
+    // After the commit: a reader must not re-cache the old values from before it.
+    await this.#settings.invalidate(auth.orgId);
+    return next;
   }
 }

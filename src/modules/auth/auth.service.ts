@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import * as repo from './auth.repository.ts';
 import type { AuthUser } from './auth.repository.ts';
 import { assertPasswordAcceptable, burnVerificationTime, hashPassword, verifyPassword } from './passwords.ts';
-import { permissionsOf } from './permissions.ts';
+import { type Permission, permissionsOf } from './permissions.ts';
 import type { SessionStates } from './session-state.ts';
 import { type AccessTokens, hashOpaqueToken, newOpaqueToken } from './tokens.ts';
 
@@ -21,7 +21,7 @@ export interface SessionUser {
   email: string;
   username: string;
   role: AuthUser['role'];
-  permissions: string[];
+  permissions: Permission[];
   organization: { id: string; name: string };
 }
 
@@ -293,7 +293,7 @@ export class AuthService {
       sub: user.id,
       email: user.email,
       role: user.role,
-      permissions: permissionsOf(user.role),
+      permissions: session.permissions,
       org: user.org_id,
       sv: user.session_version,
       sid: familyId,

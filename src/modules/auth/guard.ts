@@ -3,7 +3,7 @@ import type { UserRole } from '../../platform/db/schema.ts';
 import { ErrorEnvelope } from '../../platform/http/envelope.ts';
 import { errors } from '../../platform/http/errors.ts';
 import type { RateLimitBucket, RateLimiter } from '../../platform/http/rate-limit.ts';
-import { type Permission, permissionsOf } from './permissions.ts';
+import { type Permission, permissionSetOf } from './permissions.ts';
 import type { SessionStates } from './session-state.ts';
 import type { AccessTokens } from './tokens.ts';
 
@@ -128,7 +128,7 @@ export class Guard {
       orgId: claims.org,
       email: claims.email,
       role: claims.role,
-      permissions: new Set(permissionsOf(claims.role)),
+      permissions: permissionSetOf(claims.role),
       sessionId: claims.sid,
     };
     request.auth = auth;

@@ -34,3 +34,12 @@ export const ROLE_PERMISSIONS: Readonly<Record<UserRole, readonly Permission[]>>
 export function permissionsOf(role: UserRole): Permission[] {
   return [...ROLE_PERMISSIONS[role]];
 }
+
+/** One frozen set per role, built once: the guard checks it on every request. */
+const PERMISSION_SETS = new Map(
+  ROLES.map((role) => [role, Object.freeze(new Set(ROLE_PERMISSIONS[role]))] as const),
+);
+
+export function permissionSetOf(role: UserRole): ReadonlySet<Permission> {
+  return PERMISSION_SETS.get(role)!;
+}

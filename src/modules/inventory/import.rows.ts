@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { AppError } from '../../platform/http/errors.ts';
+import { NUMERIC_FIELDS } from './inventory.service.ts';
 
 /**
  * Reading an import file as a stream of rows, and turning a row's cells into item fields. Nothing
@@ -219,16 +220,8 @@ const TEXT_LIMITS: Partial<Record<ImportField, number>> = {
   orderType: 50,
   lotCode: 100,
 };
-const NUMBER_FIELDS = new Set<ImportField>([
-  'qtyShipped',
-  'remainingStock',
-  'salesWeekly',
-  'unitCost',
-  'vendorCost',
-  'custCostEach',
-  'unitRetail',
-  'reorderPoint',
-]);
+/** The item's numeric fields, plus the opening stock an import row may carry. */
+const NUMBER_FIELDS = new Set<ImportField>([...NUMERIC_FIELDS, 'remainingStock']);
 
 export interface ParsedRow {
   values: Partial<Record<ImportField, string | number | boolean>>;

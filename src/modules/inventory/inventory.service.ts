@@ -58,7 +58,7 @@ const FIELD_COLUMNS = {
   reorderPoint: 'reorder_point',
 } as const satisfies Record<string, keyof ItemRow>;
 type Field = keyof typeof FIELD_COLUMNS;
-const NUMERIC_FIELDS = new Set<Field>([
+export const NUMERIC_FIELDS = new Set<Field>([
   'qtyShipped',
   'salesWeekly',
   'unitCost',
@@ -273,13 +273,14 @@ export async function applyStockChange(
     }
   }
 
+  const type = change.type ?? REASONS[change.reason].type;
   const before = Number(item.remaining_stock);
   const totals = await repo.refreshItemTotals(trx, orgId, item.id);
   const after = Number(totals.remaining_stock);
   const movement = await repo.insertMovement(trx, {
     orgId,
     itemId: item.id,
-    type: change.type ?? REASONS[change.reason].type,
+    type,
     reason: change.reason,
     quantity: fromMilli(deltaMilli),
     stockBefore: before,
@@ -346,7 +347,7 @@ export async function applyStockChange(
   return {
     movement: {
       id: movement.id,
-      type: change.type ?? REASONS[change.reason].type,
+      type,
       reason: change.reason,
       quantity: fromMilli(deltaMilli),
       stockBefore: before,
@@ -394,7 +395,8 @@ export async function applyItemUpdate(
     await repo.insertChanges(trx, orgId, id, userId, changes);
   }
 
-  const current = (await repo.findItem(trx, orgId, id))!;
+  // Re-read only when fields changed: the stock step below needs the row as it now stands.
+  const current = changes.length > 0 ? (await repo.findItem(trx, orgId, id))! : item;
   const stock = milli(current.remaining_stock);
   const increasing = body.remainingStock !== undefined && milli(body.remainingStock) > stock;
   if (body.remainingStock !== undefined && milli(body.remainingStock) !== stock) {

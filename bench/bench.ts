@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** Share of items given a year of daily ledger rows. */
   ledgerShare: number;
   databaseUrl?: string | undefined;
+  /** Keep the seeded benchmark database (PostgreSQL) for profiling; its URL is logged. */
+  keepDatabase?: boolean;
   log?: (line: string) => void;
 }
 
@@ -178,11 +180,13 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
     parsed.pathname = `/${name}`;
     databaseUrl = parsed.toString();
     const adminUrl = bench.databaseUrl!;
-    dropDatabase = async () => {
-      const again = await createDatabase({ url: adminUrl, poolMax: 1 });
-      await again.withSession((session) => session.exec(`drop database if exists "${name}" with (force)`));
-      await again.close();
-    };
+    if (bench.keepDatabase) log(`keeping the benchmark database: ${databaseUrl}`);
+    else
+      dropDatabase = async () => {
+        const again = await createDatabase({ url: adminUrl, poolMax: 1 });
+        await again.withSession((session) => session.exec(`drop database if exists "${name}" with (force)`));
+        await again.close();
+      };
   }
   const servers: Server[] = [];
   try {

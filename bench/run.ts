@@ -6,7 +6,8 @@ import { budgetChecks, renderMarkdown } from './report.ts';
  * `npm run bench`: seeds a benchmark store through bulk import, drives the real server with
  * autocannon, measures the bare ceiling, writes BENCHMARKS.md and prints it.
  * BENCH_ITEMS (100000), BENCH_DURATION (seconds per scenario, 15), BENCH_WARMUP (3),
- * BENCH_LEDGER_SHARE (0.05); DATABASE_URL selects PostgreSQL, else the embedded database.
+ * BENCH_LEDGER_SHARE (0.05); DATABASE_URL selects PostgreSQL, else the embedded database;
+ * BENCH_KEEP_DATABASE=1 keeps the seeded PostgreSQL database for profiling (its URL is logged).
  */
 const report = await runBench({
   items: Number(process.env.BENCH_ITEMS ?? 100_000),
@@ -14,6 +15,7 @@ const report = await runBench({
   warmupSeconds: Number(process.env.BENCH_WARMUP ?? 3),
   ledgerShare: Number(process.env.BENCH_LEDGER_SHARE ?? 0.05),
   databaseUrl: process.env.DATABASE_URL,
+  keepDatabase: process.env.BENCH_KEEP_DATABASE === '1',
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
 const markdown = renderMarkdown(report);

@@ -340,8 +340,11 @@ const SORT_COLUMNS = {
   created_at: 'created_at',
 } as const;
 
-/** One page of ids matching the list query, and the exact total: the `chooseIds` half of choosingIdsAsOwner. */
-export async function listItemIds(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
+/**
+ * The list query's page of ids and exact total, as one expression each: built here, run by
+ * listPage as the owning role (see choosingIdsAsOwner for why ids are chosen as the owner).
+ */
+export async function listSelection(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
   let base = db.selectFrom('inventory_items').where('org_id', '=', orgId).where('deleted_at', 'is', null);
   if (query.category) base = base.where(sql`lower(category)`, '=', query.category.toLowerCase());
   if (query.location) base = base.where(sql`lower(location)`, '=', query.location.toLowerCase());
@@ -364,7 +367,7 @@ export async function listItemIds(db: Executor, orgId: string, query: ListQuery,
 
   const search = query.search?.trim().toLowerCase();
   let rank: ReturnType<typeof sql> | undefined;
-  let counted: Promise<{ count: number }> | undefined;
+  let knownTotal: number | undefined;
   if (search) {
     // Two stages, because one OR of both makes PostgreSQL scan every row (measured: 330 ms at
     // 100k items, against 19 ms for the full-text index alone): first full-text with prefixes
@@ -384,7 +387,7 @@ export async function listItemIds(db: Executor, orgId: string, query: ListQuery,
       .executeTakeFirstOrThrow();
     if (Number(fullTextCount.count) > 0) {
       base = fullText;
-      counted = Promise.resolve(fullTextCount);
+      knownTotal = Number(fullTextCount.count);
       rank = tsquery ? sql`ts_rank(search_vector, to_tsquery('simple', ${tsquery}))` : sql`0`;
     } else {
       base = base.where(sql<SqlBool>`${search} <% search_text`);
@@ -395,50 +398,81 @@ export async function listItemIds(db: Executor, orgId: string, query: ListQuery,
   // Without filters beyond category, the total comes from the trigger-kept counters: exact, and
   // one row instead of a count over every item of the store.
   const countable = !query.status && !search && !query.location && !query.vendor;
-  counted ??= countable
-    ? db
-        .selectFrom('inventory_item_counts')
-        .select(sql<number>`coalesce(sum(live_count), 0)::int`.as('count'))
-        .where('org_id', '=', orgId)
-        .$if(Boolean(query.category), (qb) =>
-          qb.where(sql`lower(category)`, '=', query.category!.toLowerCase()),
-        )
-        .executeTakeFirstOrThrow()
-    : base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const total =
+    knownTotal !== undefined
+      ? sql<number>`${knownTotal}::int`
+      : countable
+        ? db
+            .selectFrom('inventory_item_counts')
+            .select(sql<number>`coalesce(sum(live_count), 0)::int`.as('count'))
+            .where('org_id', '=', orgId)
+            .$if(Boolean(query.category), (qb) =>
+              qb.where(sql`lower(category)`, '=', query.category!.toLowerCase()),
+            )
+        : base.select(sql<number>`count(*)::int`.as('count'));
 
   const order = query.sortOrder ?? (query.sortBy === 'created_at' ? 'desc' : 'asc');
   const byRelevance = rank !== undefined && query.sortBy === 'created_at' && !query.sortOrder;
-  const column = SORT_COLUMNS[query.sortBy];
   // Plain asc/desc so the sort matches the indexes (a NULLS LAST on a descending sort made
   // PostgreSQL scan and sort all 100k items: 45 ms a page). Items without an expiry sort as
   // expiring last: at the end ascending, first descending.
-  const direction = order;
   // The page is chosen on ids alone (an index-only walk past the skipped rows), then only its
   // rows are read.
   let pageIds = base.select('id');
-  pageIds = byRelevance ? pageIds.orderBy(sql`${rank}`, 'desc') : pageIds.orderBy(column, direction);
-  const [ids, total] = await Promise.all([
-    pageIds
-      .orderBy('id')
-      .limit(query.limit)
-      .offset((query.page - 1) * query.limit)
-      .execute(),
-    counted,
-  ]);
-  return { ids: ids.map((row) => row.id), total: Number(total.count) };
+  pageIds = byRelevance
+    ? pageIds.orderBy(sql`${rank}`, 'desc')
+    : pageIds.orderBy(SORT_COLUMNS[query.sortBy], order);
+  pageIds = pageIds
+    .orderBy('id')
+    .limit(query.limit)
+    .offset((query.page - 1) * query.limit);
+  return { pageIds, total };
 }
 
-/** The items with these ids, in the order given (read through RLS as the app role). */
-export async function itemsByIds(db: Executor, orgId: string, ids: string[]) {
+/** A row as JSON from the database: numerics (keys N) as numbers, timestamps as ISO strings. */
+type AsJson<T, N extends keyof T> = {
+  [K in keyof T]: K extends N
+    ? number | (null extends T[K] ? null : never)
+    : T[K] extends Date
+      ? string
+      : T[K] extends Date | null
+        ? string | null
+        : T[K];
+};
+type ItemNumerics =
+  | 'qty_shipped'
+  | 'remaining_stock'
+  | 'sales_weekly'
+  | 'unit_cost'
+  | 'vendor_cost'
+  | 'cust_cost_each'
+  | 'unit_retail'
+  | 'reorder_point';
+/** An item as tenant_items_with_lots returns it, with its lots in FEFO order. */
+export type ItemJson = AsJson<ItemRow, ItemNumerics> & { lots: LotJson[] };
+export type LotJson = AsJson<Omit<LotRow, 'item_id'>, 'quantity' | 'unit_cost'>;
+
+/**
+ * One list page in one statement: the ids and the total are chosen as the owning role, the items
+ * and their lots read back through row-level security (migrations/0005_tenant_item_reads.sql).
+ * Runs outside a transaction: one statement is one snapshot, so the page and its total agree.
+ */
+export async function listPage(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
+  const { pageIds, total } = await listSelection(db, orgId, query, ctx);
+  const row = await sql<{ total: number; items: ItemJson[] }>`
+    select (${total}) as total,
+           tenant_items_with_lots(${orgId}::uuid, array(${pageIds})) as items`
+    .execute(db)
+    .then((result) => result.rows[0]!);
+  return { items: row.items, total: Number(row.total) };
+}
+
+/** Items with their lots, by id, in the order given, read through RLS as the tenant. */
+export async function itemsWithLots(db: Executor, orgId: string, ids: string[]): Promise<ItemJson[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('inventory_items')
-    .select(ITEM_COLUMNS)
-    .where('org_id', '=', orgId)
-    .where('id', 'in', ids)
-    .execute();
-  const position = new Map(ids.map((id, index) => [id, index]));
-  return rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  const { rows } = await sql<{ items: ItemJson[] }>`
+    select tenant_items_with_lots(${orgId}::uuid, ${ids}::uuid[]) as items`.execute(db);
+  return rows[0]!.items;
 }
 
 export async function softDelete(db: Executor, orgId: string, id: string) {

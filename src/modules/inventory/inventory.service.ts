@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
-import { choosingIdsAsOwner, withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
+import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
 import * as repo from './inventory.repository.ts';
-import type { ItemRow, LotRow, StatusContext } from './inventory.repository.ts';
+import type { ItemJson, ItemRow, LotJson, LotRow, StatusContext } from './inventory.repository.ts';
 import type {
   AdjustBody,
   AdjustResult,
@@ -123,13 +123,16 @@ export async function loadContext(
   };
 }
 
-function thresholdOf(row: Pick<ItemRow, 'reorder_point'>, ctx: StatusContext): number {
+/** An item as a query row or as JSON from tenant_items_with_lots: the mapping below takes both. */
+type ItemLike = ItemRow | ItemJson;
+
+function thresholdOf(row: Pick<ItemLike, 'reorder_point'>, ctx: StatusContext): number {
   return row.reorder_point === null ? ctx.lowStockThreshold : Number(row.reorder_point);
 }
 
 /** The derived status (never stored): out of stock > low > expiring > in stock. */
 export function statusOf(
-  row: Pick<ItemRow, 'remaining_stock' | 'reorder_point' | 'earliest_expiry'>,
+  row: Pick<ItemLike, 'remaining_stock' | 'reorder_point' | 'earliest_expiry'>,
   ctx: StatusContext,
 ): ItemStatus {
   const stock = Number(row.remaining_stock);
@@ -140,7 +143,7 @@ export function statusOf(
   return 'in_stock';
 }
 
-export function toItem(row: ItemRow, lots: LotRow[], ctx: StatusContext): Item {
+export function toItem(row: ItemLike, lots: ReadonlyArray<LotRow | LotJson>, ctx: StatusContext): Item {
   return {
     id: row.id,
     description: row.description,
@@ -458,9 +461,9 @@ export class InventoryService {
   }
 
   async #itemWithLots(trx: Kysely<DB>, orgId: string, id: string, ctx: InventoryContext): Promise<Item> {
-    const row = await repo.findItem(trx, orgId, id);
-    if (!row) throw errors.notFound('Item');
-    return toItem(row, await repo.lotsOf(trx, orgId, [id]), ctx);
+    const [row] = await repo.itemsWithLots(trx, orgId, [id]);
+    if (!row || row.deleted_at !== null) throw errors.notFound('Item');
+    return toItem(row, row.lots, ctx);
   }
 
   async #checkVendor(trx: Kysely<DB>, orgId: string, vendorId: string | undefined) {
@@ -550,23 +553,12 @@ export class InventoryService {
   }
 
   async list(auth: AuthContext, query: ListQuery) {
-    return choosingIdsAsOwner(
-      this.#db,
-      auth.orgId,
-      async (trx) => {
-        const ctx = await loadContext(trx, auth.orgId, this.#settings);
-        return { ctx, ...(await repo.listItemIds(trx, auth.orgId, query, ctx)) };
-      },
-      async (trx, { ctx, ids, total }) => {
-        const rows = await repo.itemsByIds(trx, auth.orgId, ids);
-        const lots = await repo.lotsOf(trx, auth.orgId, ids);
-        const byItem = Map.groupBy(lots, (lot) => lot.item_id);
-        return {
-          items: rows.map((row) => toItem(row, byItem.get(row.id) ?? [], ctx)),
-          pagination: paginate(query.page, query.limit, total),
-        };
-      },
-    );
+    const ctx = await loadContext(this.#db, auth.orgId, this.#settings);
+    const { items, total } = await repo.listPage(this.#db, auth.orgId, query, ctx);
+    return {
+      items: items.map((row) => toItem(row, row.lots, ctx)),
+      pagination: paginate(query.page, query.limit, total),
+    };
   }
 
   /**

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { itemsByIds } from './inventory.repository.ts';
+import { itemsWithLots } from './inventory.repository.ts';
 import { addDays, todayIn } from './inventory.service.ts';
 
 let t: TestApp;
@@ -664,17 +664,26 @@ describe('permissions and isolation', () => {
     expect(untouched).toMatchObject({ description: 'Guarded item', remainingStock: 4 });
   });
 
-  it('reads listed rows through RLS even when the ids were chosen as the owner', async () => {
-    const item = await createItem(t.app, admin, { description: 'Owner-chosen item' });
+  it('reads items through RLS in tenant_items_with_lots, whoever calls it and whatever ids it gets', async () => {
+    const item = await createItem(t.app, admin, { description: 'Owner-chosen item', remainingStock: 3 });
     const other = await registerStore(t.app, 'Prying Store');
-    // Even handed another store's id and org filter, the row read as the app role stays hidden.
-    const seen = await withTenant(t.testDatabase.database.db, other.user.organization.id, (trx) =>
-      itemsByIds(trx, admin.user.organization.id, [item.id]),
+    const otherItem = await createItem(t.app, other, { description: 'Prying item' });
+    const db = t.testDatabase.database.db;
+    const adminOrg = admin.user.organization.id;
+    // Called as the owner (as list does) for one store, with both stores' ids: only its own row.
+    const own = await itemsWithLots(db, adminOrg, [otherItem.id, item.id]);
+    expect(own.map((row) => row.id)).toEqual([item.id]);
+    expect(own[0]!.lots.map((lot) => lot.quantity)).toEqual([3]);
+    // Called from inside another store's tenant transaction, naming the other store's ids: none.
+    const seen = await withTenant(db, other.user.organization.id, (trx) =>
+      itemsWithLots(trx, other.user.organization.id, [item.id]),
     );
     expect(seen).toEqual([]);
-    const own = await withTenant(t.testDatabase.database.db, admin.user.organization.id, (trx) =>
-      itemsByIds(trx, admin.user.organization.id, [item.id]),
-    );
-    expect(own.map((row) => row.id)).toEqual([item.id]);
+    // The role switch ends with the function and the store setting with the statement: the pooled
+    // connection goes back as the owner with no store set.
+    const after = await sql<{ role: string; org: string | null }>`
+      select current_user as role, nullif(current_setting('app.org_id', true), '') as org`.execute(db);
+    expect(after.rows[0]!.role).not.toBe('fresh_choice_app');
+    expect(after.rows[0]!.org).toBeNull();
   });
 });

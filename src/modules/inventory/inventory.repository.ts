@@ -304,21 +304,18 @@ export interface StatusContext {
 
 type ItemsEb = ExpressionBuilder<DB, 'inventory_items'>;
 
-/** The status rule as SQL, mirroring statusOf() in the service: out > low > expiring > in. */
+/**
+ * The status rule as SQL, mirroring statusOf() in the service: out > low > expiring > in. The
+ * stock part is the trigger-kept `stock_level` (0006_item_stock_level.sql), so each status is a
+ * range of an index; only expiry is compared here, because "expiring" moves with the calendar.
+ */
 function statusCondition(eb: ItemsEb, status: ItemStatus, ctx: StatusContext): Expression<SqlBool> {
-  const threshold = sql<string>`coalesce(inventory_items.reorder_point, ${ctx.lowStockThreshold})`;
-  const out = eb('remaining_stock', '=', '0');
-  const low = eb.and([eb('remaining_stock', '>', '0'), eb('remaining_stock', '<=', threshold)]);
-  const expiring = eb.and([
-    eb('remaining_stock', '>', threshold),
-    eb('earliest_expiry', 'is not', null),
-    eb('earliest_expiry', '<=', ctx.expiringBy),
-  ]);
-  if (status === 'out_of_stock') return out;
-  if (status === 'low_stock') return low;
-  if (status === 'expiring') return expiring;
+  if (status === 'out_of_stock') return eb('stock_level', '=', 0);
+  if (status === 'low_stock') return eb('stock_level', '=', 1);
+  if (status === 'expiring')
+    return eb.and([eb('stock_level', '=', 2), eb('earliest_expiry', '<=', ctx.expiringBy)]);
   return eb.and([
-    eb('remaining_stock', '>', threshold),
+    eb('stock_level', '=', 2),
     eb.or([eb('earliest_expiry', 'is', null), eb('earliest_expiry', '>', ctx.expiringBy)]),
   ]);
 }
@@ -341,12 +338,16 @@ const SORT_COLUMNS = {
 } as const;
 
 /**
- * The list query's page of ids and exact total, as one expression each: built here, run by
- * listPage as the owning role (see choosingIdsAsOwner for why ids are chosen as the owner).
+ * The list query's page of ids and exact total, as one expression each, run by listPage as the
+ * owning role. Why as the owner: PostgreSQL will not serve operators it does not mark leakproof
+ * (full-text `@@`, trigram `<%`, `lower()`) from an index under row-level security, so a search
+ * or category filter would scan every row. So every condition here filters by org_id itself, and
+ * the chosen rows are read back through RLS (tenant_items_with_lots): a mistake here can return
+ * too few rows, never another store's.
  */
 export async function listSelection(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
   let base = db.selectFrom('inventory_items').where('org_id', '=', orgId).where('deleted_at', 'is', null);
-  if (query.category) base = base.where(sql`lower(category)`, '=', query.category.toLowerCase());
+  if (query.category) base = base.where('category_key', '=', sql<string>`lower(${query.category})`);
   if (query.location) base = base.where(sql`lower(location)`, '=', query.location.toLowerCase());
   if (query.vendor) {
     const vendor = query.vendor;
@@ -395,21 +396,33 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
     }
   }
 
-  // Without filters beyond category, the total comes from the trigger-kept counters: exact, and
-  // one row instead of a count over every item of the store.
-  const countable = !query.status && !search && !query.location && !query.vendor;
-  const total =
-    knownTotal !== undefined
-      ? sql<number>`${knownTotal}::int`
-      : countable
-        ? db
-            .selectFrom('inventory_item_counts')
-            .select(sql<number>`coalesce(sum(live_count), 0)::int`.as('count'))
-            .where('org_id', '=', orgId)
-            .$if(Boolean(query.category), (qb) =>
-              qb.where(sql`lower(category)`, '=', query.category!.toLowerCase()),
-            )
-        : base.select(sql<number>`count(*)::int`.as('count'));
+  // The total is exact and never a count over every item of the store: without filters beyond
+  // category it comes from the trigger-kept counters; for in_stock (most items) it is the
+  // counters less the other statuses, which are small ranges of the stock-level index.
+  const countersOnly = !search && !query.location && !query.vendor;
+  const counted = (category: string | undefined) =>
+    db
+      .selectFrom('inventory_item_counts')
+      .select(sql<number>`coalesce(sum(live_count), 0)::int`.as('count'))
+      .where('org_id', '=', orgId)
+      .$if(Boolean(category), (qb) => qb.where(sql`lower(category)`, '=', sql<string>`lower(${category!})`));
+  let total: Expression<unknown>;
+  if (knownTotal !== undefined) total = sql<number>`${knownTotal}::int`;
+  else if (countersOnly && !query.status) total = counted(query.category);
+  else if (countersOnly && query.status === 'in_stock' && !query.category) {
+    // Two counts, not one with OR: each is an index-only range (1.3 ms at 100k items, against
+    // 11 ms for the OR's bitmap heap scan).
+    const itemsWhere = (condition: (eb: ItemsEb) => Expression<SqlBool>) =>
+      db
+        .selectFrom('inventory_items')
+        .select(sql<number>`count(*)::int`.as('count'))
+        .where('org_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .where(condition);
+    const outOrLow = itemsWhere((eb) => eb('stock_level', '<', 2));
+    const expiring = itemsWhere((eb) => statusCondition(eb, 'expiring', ctx));
+    total = sql<number>`(${counted(undefined)}) - (${outOrLow}) - (${expiring})`;
+  } else total = base.select(sql<number>`count(*)::int`.as('count'));
 
   const order = query.sortOrder ?? (query.sortBy === 'created_at' ? 'desc' : 'asc');
   const byRelevance = rank !== undefined && query.sortBy === 'created_at' && !query.sortOrder;

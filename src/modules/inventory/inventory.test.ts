@@ -252,15 +252,19 @@ describe('status', () => {
     for (const [id, status] of Object.entries(expected)) {
       expect((await get(`/v1/inventory/${id}`)).json().data.status, id).toBe(status);
     }
-    for (const status of ['out_of_stock', 'low_stock', 'expiring', 'in_stock']) {
-      const listed = (await get(`/v1/inventory?category=StatusTest&status=${status}&limit=200`)).json().data;
-      expect(listed.map((item: { id: string }) => item.id).sort()).toEqual(
-        Object.entries(expected)
-          .filter(([, value]) => value === status)
-          .map(([id]) => id)
-          .sort(),
-      );
-    }
+    const expectListed = async (statuses: Record<string, string>) => {
+      for (const status of ['out_of_stock', 'low_stock', 'expiring', 'in_stock']) {
+        const listed = (await get(`/v1/inventory?category=StatusTest&status=${status}&limit=200`)).json()
+          .data;
+        expect(listed.map((item: { id: string }) => item.id).sort(), status).toEqual(
+          Object.entries(statuses)
+            .filter(([, value]) => value === status)
+            .map(([id]) => id)
+            .sort(),
+        );
+      }
+    };
+    await expectListed(expected);
     // The store's own settings move the thresholds.
     await t.app.inject({
       method: 'PUT',
@@ -270,6 +274,9 @@ describe('status', () => {
     });
     expect((await get(`/v1/inventory/${lowByDefault.id}`)).json().data.status).toBe('in_stock');
     expect((await get(`/v1/inventory/${expiring.id}`)).json().data.status).toBe('in_stock');
+    // The list filters follow too: the store's threshold restates the stock level of items
+    // without their own reorder point.
+    await expectListed({ ...expected, [lowByDefault.id]: 'in_stock', [expiring.id]: 'in_stock' });
     await t.app.inject({
       method: 'PUT',
       url: '/v1/settings',
@@ -407,8 +414,14 @@ describe('pagination totals', () => {
       await counted('Produce'),
     ]);
     expect(await total()).toBe(2);
-    // Filters the counters cannot answer are counted.
-    expect(await total('&status=out_of_stock')).toBe(2);
+    // Status totals: counted for the small statuses, counters less the others for in_stock.
+    const byStatus = await Promise.all(
+      ['out_of_stock', 'low_stock', 'expiring', 'in_stock'].map((status) => total(`&status=${status}`)),
+    );
+    expect(byStatus).toEqual([2, 0, 0, 0]);
+    await adjust(t.app, store, b.id, { adjustment: 40, reason: 'received' });
+    expect(await total('&status=in_stock')).toBe(1);
+    expect(await total('&status=out_of_stock')).toBe(1);
   });
 });
 

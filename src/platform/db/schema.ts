@@ -127,6 +127,10 @@ export interface InventoryItemsTable {
   order_type: string | null;
   vendor_id: string | null;
   reorder_point: NullableNumeric;
+  /** 0 out, 1 at or below the low-stock line, 2 above it: kept by a trigger (0006_item_stock_level.sql). */
+  stock_level: ColumnType<number, never, never>;
+  /** lower(category), generated: what category filters compare and index (0007_item_category_key.sql). */
+  category_key: ColumnType<string, never, never>;
   search_text: ColumnType<string, never, never>;
   search_vector: ColumnType<string, never, never>;
   deleted_at: Date | null;

@@ -30,29 +30,6 @@ export async function enterTenant(trx: Transaction<DB>, orgId: string): Promise<
   );
 }
 
-/**
- * A transaction that starts as the owning role and then enters the tenant: `chooseIds` runs
- * first, as the owner; `work` then runs as the app role with the organisation set.
- *
- * For one thing only: choosing ids with operators PostgreSQL does not mark leakproof (full-text
- * `@@`, trigram `<%`, `lower()`), which it refuses to serve from an index under row-level
- * security, so that a search would scan every row. `chooseIds` must filter by org_id itself, and
- * the rows it picks must be read back in `work`, through RLS: a mistake there can return too few
- * rows, never another store's.
- */
-export async function choosingIdsAsOwner<C, T>(
-  db: Kysely<DB>,
-  orgId: string,
-  chooseIds: (trx: Transaction<DB>) => Promise<C>,
-  work: (trx: Transaction<DB>, chosen: C) => Promise<T>,
-): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    const chosen = await chooseIds(trx);
-    await enterTenant(trx, orgId);
-    return work(trx, chosen);
-  });
-}
-
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
 
 /**

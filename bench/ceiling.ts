@@ -1,9 +1,8 @@
 /**
  * The hardware ceiling for `list`: a bare node:http server with a pg pool (no framework, no auth,
- * no tenant switch, no validation) running the same data queries as GET /v1/inventory with a
- * page and an optional category (page ids, page rows, counter total, lots). Status filters are
- * sent to it as plain pages. The API's
- * throughput is reported as a share of this.
+ * no validation, no mapping) sending the same statement GET /v1/inventory sends for a page with an
+ * optional category or status filter (inventory.repository.ts listSelection/listPage), written out
+ * by hand. The API's throughput is reported as a share of this.
  * Usage: DATABASE_URL=… BENCH_ORG=… PORT=… node bench/ceiling.ts
  */
 import http from 'node:http';
@@ -14,42 +13,51 @@ const pool = new pg.Pool({
   max: Number(process.env.DATABASE_POOL_MAX ?? 10),
 });
 const orgId = process.env.BENCH_ORG!;
+// The store's default settings: expiring = earliest expiry within 3 days of today (UTC).
+const expiringBy = () => new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+
+const base = `select id from inventory_items where org_id = $1 and deleted_at is null`;
+const page = (where: string) => `array(${base}${where} order by created_at desc, id limit $2 offset $3)`;
+const items = (where: string) => `tenant_items_with_lots($1::uuid, ${page(where)}) as items`;
+const counters = `(select coalesce(sum(live_count), 0)::int from inventory_item_counts where org_id = $1`;
+const countWhere = (where: string) =>
+  `(select count(*)::int from inventory_items where org_id = $1 and deleted_at is null${where})`;
+
+const STATUS_WHERE: Record<string, string> = {
+  out_of_stock: ' and stock_level = 0',
+  low_stock: ' and stock_level = 1',
+  expiring: ' and (stock_level = 2 and earliest_expiry <= $4)',
+  in_stock: ' and (stock_level = 2 and (earliest_expiry is null or earliest_expiry > $4))',
+};
+
+function statement(category: string | null, status: string | null): { text: string; extra: unknown[] } {
+  if (category) {
+    const where = ' and category_key = lower($4)';
+    return {
+      text: `select ${counters} and lower(category) = lower($4)) as total, ${items(where)}`,
+      extra: [category],
+    };
+  }
+  const where = status ? STATUS_WHERE[status] : undefined;
+  if (!status || !where) return { text: `select ${counters}) as total, ${items('')}`, extra: [] };
+  const byDate = status === 'expiring' || status === 'in_stock' ? [expiringBy()] : [];
+  if (status === 'in_stock') {
+    const total = `${counters}) - ${countWhere(' and stock_level < 2')} - ${countWhere(STATUS_WHERE.expiring!)}`;
+    return { text: `select (${total}) as total, ${items(where)}`, extra: byDate };
+  }
+  return { text: `select ${countWhere(where)} as total, ${items(where)}`, extra: byDate };
+}
 
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://ceiling');
   const pageNumber = Number(url.searchParams.get('page') ?? 1);
   const limit = Number(url.searchParams.get('limit') ?? 50);
-  const category = url.searchParams.get('category');
-  const params: unknown[] = [orgId];
-  let where = 'org_id = $1 and deleted_at is null';
-  let countWhere = 'org_id = $1';
-  if (category) {
-    params.push(category.toLowerCase());
-    where += ` and lower(category) = $${params.length}`;
-    countWhere += ` and lower(category) = $${params.length}`;
-  }
-  const page = `select id from inventory_items where ${where} order by created_at desc, id limit ${limit} offset ${(pageNumber - 1) * limit}`;
-  Promise.all([
-    pool.query(
-      `select * from inventory_items where org_id = $1 and id in (${page}) order by created_at desc, id`,
-      params,
-    ),
-    pool.query(
-      `select coalesce(sum(live_count), 0) as count from inventory_item_counts where ${countWhere}`,
-      params,
-    ),
-  ])
-    .then(async ([rows, count]) => {
-      const ids = rows.rows.map((row: { id: string }) => row.id);
-      const lots = ids.length
-        ? await pool.query(
-            'select * from inventory_lots where org_id = $1 and item_id = any($2) and quantity > 0',
-            [orgId, ids],
-          )
-        : { rows: [] };
+  const { text, extra } = statement(url.searchParams.get('category'), url.searchParams.get('status'));
+  pool
+    .query<{ total: number; items: unknown[] }>(text, [orgId, limit, (pageNumber - 1) * limit, ...extra])
+    .then(({ rows }) => {
       response.writeHead(200, { 'content-type': 'application/json' });
-      const total = Number((count.rows[0] as { count: string }).count);
-      response.end(JSON.stringify({ data: rows.rows, lots: lots.rows.length, total }));
+      response.end(JSON.stringify({ data: rows[0]!.items, total: rows[0]!.total }));
     })
     .catch((error: Error) => {
       response.writeHead(500);

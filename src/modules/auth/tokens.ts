@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { UserRole } from '../../platform/db/schema.ts';
 import { errors } from '../../platform/http/errors.ts';
 import type { Permission } from './permissions.ts';
@@ -20,9 +21,19 @@ export interface AccessClaims {
   sid: string;
 }
 
+/** How many verified access tokens are remembered (a few MB at most). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class AccessTokens {
   readonly #key: Uint8Array;
   readonly ttlSeconds: number;
+  /**
+   * Tokens whose signature and claims already checked out, until they expire. A client sends the
+   * same token on every request for 15 minutes, and the HMAC check through WebCrypto was 11% of
+   * the API's CPU under list load. Keyed by the whole token string, so only those exact bytes
+   * skip the check; revocation is unaffected (the guard checks the session on every request).
+   */
+  readonly #verified = new LRUCache<string, AccessClaims & { exp: number }>({ max: VERIFIED_CACHE_SIZE });
 
   constructor(secret: Uint8Array, ttlSeconds: number) {
     this.#key = secret;
@@ -43,6 +54,12 @@ export class AccessTokens {
 
   /** Only HS256 with our key, issuer and audience; `alg: none`, other algorithms and expiry → 401. */
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.#verified.delete(token);
+      throw errors.unauthorized('Access token expired', 'TOKEN_EXPIRED');
+    }
     try {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
@@ -54,6 +71,7 @@ export class AccessTokens {
       if (typeof claims.org !== 'string' || typeof claims.sv !== 'number' || typeof claims.sid !== 'string') {
         throw new Error('missing claims');
       }
+      this.#verified.set(token, claims as AccessClaims & { exp: number });
       return claims;
     } catch (error) {
       const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';

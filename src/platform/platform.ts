@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { type Cache, createMemoryCache, createRedisCache } from './cache/cache.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './cache/pubsub.ts';
-import { closeRedis, createRedis } from './cache/redis.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
@@ -42,7 +41,9 @@ export async function createPlatform(
       poolMax: config.databasePoolMax,
       logger,
     }));
-  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  // ioredis (13 MB resident) is loaded only when Redis is configured.
+  const redisClient = config.redisUrl ? await import('./cache/redis.ts') : undefined;
+  const redis = redisClient?.createRedis(config.redisUrl!, logger);
   const cache = redis ? createRedisCache(redis, logger) : createMemoryCache();
   const pubsub = redis ? createRedisPubSub(redis, logger) : createMemoryPubSub();
   const storage = createLocalStorage(path.join(config.dataDir, 'files'));
@@ -59,7 +60,7 @@ export async function createPlatform(
     async close() {
       mailer.close();
       await pubsub.close();
-      if (redis) await closeRedis(redis);
+      if (redis) await redisClient!.closeRedis(redis);
       if (ownsDatabase) await database.close();
     },
   };

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
 import { AppError } from '../../platform/http/errors.ts';
 import { NUMERIC_FIELDS } from './inventory.service.ts';
 
@@ -91,6 +90,8 @@ export async function* readRows(path: string, kind: FileKind): AsyncGenerator<Ra
     }
     return;
   }
+  // Loaded on the first spreadsheet import, not at start-up: exceljs is 19 MB of resident memory.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(path, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
@@ -108,6 +107,11 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
   const releaseDirLock = dir === 'memory' ? () => {} : lockDataDirectory(dir);
   let client: PGlite;
   try {
+    // Loaded only for the embedded database: a server on PostgreSQL never pays for it.
+    const [{ PGlite, types: pgliteTypes }, { pg_trgm }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+    ]);
     client = await PGlite.create(dir === 'memory' ? undefined : dir, {
       extensions: { pg_trgm },
       parsers: {

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
@@ -24,7 +24,11 @@ export interface Mailer {
  * only hashed.
  */
 export function createMailer(config: Config, database: Database, logger: Logger): Mailer {
-  const smtp = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
+  // nodemailer (5 MB resident) is loaded with the first mail, and only when SMTP is configured.
+  const smtpUrl = config.smtpUrl;
+  let smtp: Promise<Transporter> | undefined;
+  const smtpTransport = (url: string) =>
+    (smtp ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(url)));
 
   async function record(mail: Mail, transport: 'smtp' | 'log') {
     await database.db
@@ -40,24 +44,26 @@ export function createMailer(config: Config, database: Database, logger: Logger)
   }
 
   return {
-    transport: smtp ? 'smtp' : 'log',
+    transport: smtpUrl ? 'smtp' : 'log',
     async send(mail) {
       try {
-        if (smtp) {
-          await smtp.sendMail({ from: config.mailFrom, to: mail.to, subject: mail.subject, text: mail.text });
+        if (smtpUrl) {
+          await (
+            await smtpTransport(smtpUrl)
+          ).sendMail({ from: config.mailFrom, to: mail.to, subject: mail.subject, text: mail.text });
         } else {
           logger.info(
             { mail: { to: mail.to, subject: mail.subject, text: mail.text } },
             'mail (no SMTP_URL: logged only)',
           );
         }
-        await record(mail, smtp ? 'smtp' : 'log');
+        await record(mail, smtpUrl ? 'smtp' : 'log');
       } catch (error) {
         logger.error({ err: error, to: mail.to, subject: mail.subject }, 'mail could not be sent');
       }
     },
     close() {
-      smtp?.close();
+      void smtp?.then((transport) => transport.close());
     },
   };
 }

@@ -205,6 +205,25 @@ describe('bulk import', () => {
     });
   });
 
+  it('keeps matching and inserting after refreshing statistics mid-import (past 5,000 rows)', async () => {
+    const store = await registerStore(t.app, 'Import Big');
+    await createItem(t.app, store, { description: 'Existing', itemSku: 'OLD-1' });
+    // Short rows: the test app's upload limit is 64 KB.
+    const rows = Array.from({ length: 5200 }, (_, index) => `i${index},p,`);
+    rows[5100] = 'again,p,OLD-1'; // after the mid-import ANALYZE: still matched against the store
+    const response = await upload(store, csv(['description,category,sku', ...rows].join('\n')));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().data).toMatchObject({ processed: 5200, created: 5199, errorCount: 1 });
+    expect(response.json().data.errors).toEqual([
+      expect.objectContaining({
+        row: 5102,
+        field: 'itemSku',
+        message: expect.stringContaining('already exists'),
+      }),
+    ]);
+    expect((await itemsOf(store)).length).toBe(5200);
+  });
+
   it('applies all or nothing: a failure part-way leaves no row behind', async () => {
     const store = await registerStore(t.app, 'Import G');
     await sql`

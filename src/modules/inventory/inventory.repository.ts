@@ -94,61 +94,62 @@ export async function findLot(db: Executor, orgId: string, itemId: string, lotId
 }
 
 /**
- * A lot with stock this receipt belongs to: same item, received the same day, same expiry, cost
- * and lot code. Receipts of one batch join it instead of making a lot per scan (which would also make
- * every read of the item slower as lots pile up).
+ * A receipt, in one statement: added to the lot with stock it belongs to (same item, received the
+ * same day, same expiry, cost and lot code), else a new lot. Receipts of one batch join one lot
+ * instead of making a lot per scan, which would also make every read of the item slower as lots
+ * pile up. One statement because it runs under the item's row lock: every round trip there is
+ * time the next adjustment of the item waits. Callers hold that lock, so two receipts of one item
+ * cannot both decide to insert.
  */
-export async function findSameBatch(
+export async function receiveIntoBatch(
   db: Executor,
-  orgId: string,
-  itemId: string,
-  batch: {
+  receipt: {
+    orgId: string;
+    itemId: string;
+    quantity: number;
     receivedDate: string;
     expirationDate: string | null;
     unitCost: number | null;
     lotCode: string | null;
   },
 ) {
-  return db
-    .selectFrom('inventory_lots')
-    .select('id')
-    .where('org_id', '=', orgId)
-    .where('item_id', '=', itemId)
-    .where('quantity', '>', '0')
-    .where('received_date', '=', batch.receivedDate)
-    .where(sql<SqlBool>`expiration_date is not distinct from ${batch.expirationDate}::date`)
-    .where(sql<SqlBool>`unit_cost is not distinct from ${batch.unitCost}::numeric`)
-    .where(sql<SqlBool>`lot_code is not distinct from ${batch.lotCode}::text`)
-    .limit(1)
-    .executeTakeFirst();
+  const { rows } = await sql<{ id: string }>`
+    with same_batch as (
+      select id from inventory_lots
+       where org_id = ${receipt.orgId} and item_id = ${receipt.itemId} and quantity > 0
+         and received_date = ${receipt.receivedDate}::date
+         and expiration_date is not distinct from ${receipt.expirationDate}::date
+         and unit_cost is not distinct from ${receipt.unitCost}::numeric
+         and lot_code is not distinct from ${receipt.lotCode}::text
+       limit 1
+    ), topped_up as (
+      update inventory_lots
+         set quantity = quantity + ${receipt.quantity}, updated_at = now()
+       where id = (select id from same_batch)
+      returning id
+    ), created as (
+      insert into inventory_lots
+        (org_id, item_id, quantity, initial_quantity, expiration_date, received_date, unit_cost, lot_code)
+      select ${receipt.orgId}::uuid, ${receipt.itemId}::uuid, ${receipt.quantity}::numeric, ${receipt.quantity}::numeric,
+             ${receipt.expirationDate}::date, ${receipt.receivedDate}::date, ${receipt.unitCost}::numeric,
+             ${receipt.lotCode}::text
+       where not exists (select 1 from same_batch)
+      returning id
+    )
+    select id from topped_up union all select id from created`.execute(db);
+  return rows[0]!;
 }
 
-export async function insertLot(
-  db: Executor,
-  lot: {
-    orgId: string;
-    itemId: string;
-    quantity: number;
-    expirationDate?: string | null | undefined;
-    receivedDate?: string | undefined;
-    unitCost?: number | null | undefined;
-    lotCode?: string | null | undefined;
-  },
-) {
+/** Adds to one named lot of the item; undefined when the item has no such lot. */
+export async function addToLot(db: Executor, orgId: string, itemId: string, lotId: string, quantity: number) {
   return db
-    .insertInto('inventory_lots')
-    .values({
-      org_id: lot.orgId,
-      item_id: lot.itemId,
-      quantity: lot.quantity,
-      initial_quantity: lot.quantity,
-      expiration_date: lot.expirationDate ?? null,
-      ...(lot.receivedDate ? { received_date: lot.receivedDate } : {}),
-      unit_cost: lot.unitCost ?? null,
-      lot_code: lot.lotCode ?? null,
-    })
+    .updateTable('inventory_lots')
+    .set({ quantity: sql`quantity + ${quantity}`, updated_at: new Date() })
+    .where('org_id', '=', orgId)
+    .where('item_id', '=', itemId)
+    .where('id', '=', lotId)
     .returning('id')
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 export async function changeLotQuantity(db: Executor, lotId: string, delta: number) {
@@ -183,41 +184,90 @@ export async function refreshItemTotals(db: Executor, orgId: string, itemId: str
     .executeTakeFirstOrThrow();
 }
 
-export async function insertMovement(
+export interface MovementRecord {
+  orgId: string;
+  itemId: string;
+  type: MovementType;
+  reason: string;
+  quantity: number;
+  stockBefore: number;
+  stockAfter: number;
+  lots: Array<{ lotId: string; quantity: number }>;
+  unitCost?: number | null | undefined;
+  notes?: string | null | undefined;
+  userId: string | null;
+  occurredAt?: Date;
+}
+
+/**
+ * One stock change's ledger row, its `remainingStock` history row (linked to the ledger row) and
+ * its outbox events, written by one statement of data-modifying CTEs.
+ */
+export async function recordMovement(
   db: Executor,
-  movement: {
-    orgId: string;
-    itemId: string;
-    type: MovementType;
-    reason: string;
-    quantity: number;
-    stockBefore: number;
-    stockAfter: number;
-    lots: Array<{ lotId: string; quantity: number }>;
-    unitCost?: number | null | undefined;
-    notes?: string | null | undefined;
-    userId: string | null;
-    occurredAt?: Date;
-  },
+  movement: MovementRecord,
+  events: Array<{ type: string; payload: Record<string, unknown> }>,
 ) {
-  return db
-    .insertInto('stock_movements')
-    .values({
-      org_id: movement.orgId,
-      item_id: movement.itemId,
-      type: movement.type,
-      reason: movement.reason,
-      quantity: movement.quantity,
-      stock_before: movement.stockBefore,
-      stock_after: movement.stockAfter,
-      lots: JSON.stringify(movement.lots),
-      unit_cost: movement.unitCost ?? null,
-      notes: movement.notes ?? null,
-      user_id: movement.userId,
-      ...(movement.occurredAt ? { occurred_at: movement.occurredAt } : {}),
-    })
-    .returning(['id', 'occurred_at'])
-    .executeTakeFirstOrThrow();
+  let query = db
+    .with('movement', (qb) =>
+      qb
+        .insertInto('stock_movements')
+        .values({
+          org_id: movement.orgId,
+          item_id: movement.itemId,
+          type: movement.type,
+          reason: movement.reason,
+          quantity: movement.quantity,
+          stock_before: movement.stockBefore,
+          stock_after: movement.stockAfter,
+          lots: JSON.stringify(movement.lots),
+          unit_cost: movement.unitCost ?? null,
+          notes: movement.notes ?? null,
+          user_id: movement.userId,
+          ...(movement.occurredAt ? { occurred_at: movement.occurredAt } : {}),
+        })
+        .returning(['id', 'occurred_at']),
+    )
+    .with('history', (qb) =>
+      qb
+        .insertInto('item_changes')
+        .columns([
+          'org_id',
+          'item_id',
+          'field',
+          'old_value',
+          'new_value',
+          'reason',
+          'movement_id',
+          'changed_by',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('movement')
+            .select([
+              sql`${movement.orgId}::uuid`.as('org_id'),
+              sql`${movement.itemId}::uuid`.as('item_id'),
+              sql`'remainingStock'::text`.as('field'),
+              sql`${JSON.stringify(movement.stockBefore)}::jsonb`.as('old_value'),
+              sql`${JSON.stringify(movement.stockAfter)}::jsonb`.as('new_value'),
+              sql`${movement.reason}::text`.as('reason'),
+              'movement.id',
+              sql`${movement.userId}::uuid`.as('changed_by'),
+            ]),
+        ),
+    );
+  if (events.length > 0) {
+    query = query.with('events', (qb) =>
+      qb.insertInto('outbox_events').values(
+        events.map((event) => ({
+          org_id: movement.orgId,
+          type: event.type,
+          payload: JSON.stringify(event.payload),
+        })),
+      ),
+    ) as unknown as typeof query;
+  }
+  return query.selectFrom('movement').select(['id', 'occurred_at']).executeTakeFirstOrThrow();
 }
 
 export interface FieldChange {

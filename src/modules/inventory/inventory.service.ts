@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
 import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
@@ -7,6 +8,7 @@ import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
+import { correctSearch } from './spelling.ts';
 import * as repo from './inventory.repository.ts';
 import type { ItemJson, ItemRow, LotJson, LotRow, StatusContext } from './inventory.repository.ts';
 import type {
@@ -436,9 +438,14 @@ export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';
 }
 
+/** How long a store's search vocabulary is reused before it is read again (new words show up after it). */
+const VOCABULARY_TTL_MS = 60_000;
+
 export class InventoryService {
   readonly #db: Kysely<DB>;
   readonly #settings: StoreSettings;
+  /** Per store: read only by searches that matched nothing, and a few thousand words at most. */
+  readonly #vocabularies = new LRUCache<string, Set<string>>({ max: 1_000, ttl: VOCABULARY_TTL_MS });
 
   constructor(db: Kysely<DB>, settings: StoreSettings) {
     this.#db = db;
@@ -449,6 +456,15 @@ export class InventoryService {
     const [row] = await repo.itemsWithLots(trx, orgId, [id]);
     if (!row || row.deleted_at !== null) throw errors.notFound('Item');
     return toItem(row, row.lots, ctx);
+  }
+
+  async #vocabulary(orgId: string): Promise<Set<string>> {
+    let words = this.#vocabularies.get(orgId);
+    if (!words) {
+      words = await repo.searchVocabulary(this.#db, orgId);
+      this.#vocabularies.set(orgId, words);
+    }
+    return words;
   }
 
   async #checkVendor(trx: Kysely<DB>, orgId: string, vendorId: string | undefined) {
@@ -539,7 +555,20 @@ export class InventoryService {
 
   async list(auth: AuthContext, query: ListQuery) {
     const ctx = await loadContext(this.#db, auth.orgId, this.#settings);
-    const { items, total } = await repo.listPage(this.#db, auth.orgId, query, ctx);
+    let { items, total } = await repo.listPage(this.#db, auth.orgId, query, ctx);
+    if (total === 0 && query.search) {
+      // Nothing matched as typed: correct each word against the store's vocabulary and try once
+      // more (bananna → bananas, ornage juice → orange juice).
+      const corrected = correctSearch(repo.searchWords(query.search), await this.#vocabulary(auth.orgId));
+      if (corrected) {
+        ({ items, total } = await repo.listPage(
+          this.#db,
+          auth.orgId,
+          { ...query, search: corrected.join(' ') },
+          ctx,
+        ));
+      }
+    }
     return {
       items: items.map((row) => toItem(row, row.lots, ctx)),
       pagination: paginate(query.page, query.limit, total),

@@ -364,6 +364,21 @@ describe('list and search', () => {
     expect(await names('search=xylophone')).toEqual([]);
   });
 
+  it('corrects misspelt words against the store vocabulary, phrases included', async () => {
+    expect(await names('search=ornage%20juice')).toEqual(['Orange Juice']);
+    expect(await names('search=mlik')).toEqual(
+      expect.arrayContaining(['Organic Whole Milk', 'Milk Chocolate Bar']),
+    );
+    expect(await names('search=choclate%20bra')).toEqual(['Milk Chocolate Bar']);
+    // The vocabulary is per store: another store's words correct nothing here.
+    const other = await registerStore(t.app, 'Vocabulary Store');
+    await createItem(t.app, other, { description: 'Pomegranate Molasses' });
+    expect(await names('search=pomegrante')).toEqual([]);
+    expect((await get('/v1/inventory?search=pomegrante', other)).json().data).toEqual([
+      expect.objectContaining({ description: 'Pomegranate Molasses' }),
+    ]);
+  });
+
   it.each([
     'limit=201',
     'limit=0',

@@ -100,6 +100,11 @@ export interface VendorsTable {
   updated_at: Timestamp;
 }
 
+export interface InventorySearchWordsTable {
+  org_id: string;
+  word: string;
+}
+
 export interface InventoryItemsTable {
   id: Generated<string>;
   org_id: string;
@@ -131,7 +136,6 @@ export interface InventoryItemsTable {
   stock_level: ColumnType<number, never, never>;
   /** lower(category), generated: what category filters compare and index (0007_item_category_key.sql). */
   category_key: ColumnType<string, never, never>;
-  search_text: ColumnType<string, never, never>;
   search_vector: ColumnType<string, never, never>;
   deleted_at: Date | null;
   created_at: Timestamp;
@@ -212,6 +216,7 @@ export interface DB {
   inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;
   inventory_items: InventoryItemsTable;
+  inventory_search_words: InventorySearchWordsTable;
   inventory_lots: InventoryLotsTable;
   stock_movements: StockMovementsTable;
   item_changes: ItemChangesTable;

@@ -1,4 +1,11 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql, type Transaction } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
 import { enterTenant, type Executor } from '../../platform/db/tenant.ts';
 import type { ItemStatus, ListQuery } from './inventory.schemas.ts';
@@ -433,11 +440,11 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
 
   const search = query.search?.trim().toLowerCase();
   let rank: ReturnType<typeof sql> | undefined;
-  let knownTotal: number | undefined;
   if (search) {
-    // Full text with prefixes (org milk → Organic Whole Milk), or an exact code. A search that
-    // finds nothing is answered here with an empty page; the service then corrects its spelling
-    // against the store's vocabulary and asks again (spelling.ts).
+    // Full text with prefixes (org milk → Organic Whole Milk), or an exact code. Its total is
+    // counted with the page (a window count, below). A search that finds nothing is answered with
+    // an empty page; the service then corrects its spelling against the store's vocabulary and
+    // asks again (spelling.ts).
     const code = query.search!.trim();
     const tsquery = prefixQuery(search);
     base = base.where((eb) =>
@@ -447,8 +454,6 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
         eb('item_upc', '=', code),
       ]),
     );
-    const matched = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-    knownTotal = Number(matched.count);
     rank = tsquery ? sql`ts_rank(search_vector, to_tsquery('simple', ${tsquery}))` : sql`0`;
   }
 
@@ -463,8 +468,7 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
       .where('org_id', '=', orgId)
       .$if(Boolean(category), (qb) => qb.where(sql`lower(category)`, '=', sql<string>`lower(${category!})`));
   let total: Expression<unknown>;
-  if (knownTotal !== undefined) total = sql<number>`${knownTotal}::int`;
-  else if (countersOnly && !query.status) total = counted(query.category);
+  if (countersOnly && !query.status) total = counted(query.category);
   else if (countersOnly && query.status === 'in_stock' && !query.category) {
     // Two counts, not one with OR: each is an index-only range (1.3 ms at 100k items, against
     // 11 ms for the OR's bitmap heap scan).
@@ -487,15 +491,26 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
   // expiring last: at the end ascending, first descending.
   // The page is chosen on ids alone (an index-only walk past the skipped rows), then only its
   // rows are read.
-  let pageIds = base.select('id');
-  pageIds = byRelevance
-    ? pageIds.orderBy(sql`${rank}`, 'desc')
-    : pageIds.orderBy(SORT_COLUMNS[query.sortBy], order);
-  pageIds = pageIds
-    .orderBy('id')
-    .limit(query.limit)
-    .offset((query.page - 1) * query.limit);
-  return { pageIds, total, knownTotal };
+  const sortKey = byRelevance ? sql`${rank}` : sql.ref(SORT_COLUMNS[query.sortBy]);
+  const direction = byRelevance ? 'desc' : order;
+  const page = <Q extends SelectQueryBuilder<DB, 'inventory_items', object>>(selection: Q) =>
+    selection
+      .orderBy(sortKey, direction)
+      .orderBy('id')
+      .limit(query.limit)
+      .offset((query.page - 1) * query.limit);
+  if (search) {
+    // A search's page carries its total as a window count: one scan of the matches instead of a
+    // count and then the page (measured: 2.7 ms against 5.2 ms for 966 matches of 100k items).
+    return {
+      search: {
+        page: page(base.select(['id', sortKey.as('sort_key'), sql<number>`count(*) over ()`.as('total')])),
+        direction,
+        count: base.select(sql<number>`count(*)::int`.as('count')),
+      },
+    } as const;
+  }
+  return { pageIds: page(base.select('id')), total } as const;
 }
 
 /** A row as JSON from the database: numerics (keys N) as numbers, timestamps as ISO strings. */
@@ -527,14 +542,27 @@ export type LotJson = AsJson<Omit<LotRow, 'item_id'>, 'quantity' | 'unit_cost'>;
  * Runs outside a transaction: one statement is one snapshot, so the page and its total agree.
  */
 export async function listPage(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
-  const { pageIds, total, knownTotal } = await listSelection(db, orgId, query, ctx);
-  if (knownTotal === 0) return { items: [], total: 0 }; // a search that matched nothing
-  const row = await sql<{ total: number; items: ItemJson[] }>`
-    select (${total}) as total,
-           tenant_items_with_lots(${orgId}::uuid, array(${pageIds})) as items`
+  const selection = await listSelection(db, orgId, query, ctx);
+  if (!selection.search) {
+    const row = await sql<{ total: number; items: ItemJson[] }>`
+      select (${selection.total}) as total,
+             tenant_items_with_lots(${orgId}::uuid, array(${selection.pageIds})) as items`
+      .execute(db)
+      .then((result) => result.rows[0]!);
+    return { items: row.items, total: Number(row.total) };
+  }
+  const { page, direction, count } = selection.search;
+  const row = await sql<{ total: number | null; items: ItemJson[] }>`
+    with page as (${page})
+    select (select max(total) from page)::int as total,
+           tenant_items_with_lots(${orgId}::uuid,
+             array(select id from page order by sort_key ${sql.raw(direction)}, id)) as items`
     .execute(db)
     .then((result) => result.rows[0]!);
-  return { items: row.items, total: Number(row.total) };
+  if (row.total !== null) return { items: row.items, total: Number(row.total) };
+  // No row on this page: nothing matched, or the page is past the last one (then count).
+  if (query.page === 1) return { items: [], total: 0 };
+  return { items: [], total: Number((await count.executeTakeFirstOrThrow()).count) };
 }
 
 /** Items with their lots, by id, in the order given, read through RLS as the tenant. */

@@ -362,6 +362,12 @@ describe('list and search', () => {
       expect.arrayContaining(['Organic Whole Milk', 'Milk Chocolate Bar']),
     );
     expect(await names('search=xylophone')).toEqual([]);
+    // A search's total is counted with its page; past the last page it is still the real total.
+    const milk = (await get('/v1/inventory?search=milk&limit=1', store)).json();
+    expect(milk.meta.pagination.total).toBe(2);
+    const beyond = (await get('/v1/inventory?search=milk&limit=1&page=5', store)).json();
+    expect(beyond.data).toEqual([]);
+    expect(beyond.meta.pagination.total).toBe(2);
   });
 
   it('corrects misspelt words against the store vocabulary, phrases included', async () => {

@@ -58,16 +58,22 @@ select distinct i.org_id, w.word
   from inventory_items i, inventory_words_of(i.description || ' ' || coalesce(i.brand, '')) as w (word)
 on conflict do nothing;
 
-grant select, insert on inventory_search_words to fresh_choice_app;
-alter table inventory_search_words enable row level security;
-alter table inventory_search_words force row level security;
-create policy tenant_isolation on inventory_search_words to fresh_choice_app
-  using (org_id = app_current_org()) with check (org_id = app_current_org());
-do $$
+-- The row-level security every tenant table gets (0002-0004 spelled it out each time): forced, the
+-- app role confined to its organisation, the owning role (migrations, sign-in lookups) not.
+create function app_enable_tenant_rls(p_table regclass) returns void
+  language plpgsql as $$
 begin
-  execute format('create policy system_access on inventory_search_words to %I using (true) with check (true)', current_user);
+  execute format('alter table %s enable row level security', p_table);
+  execute format('alter table %s force row level security', p_table);
+  execute format(
+    'create policy tenant_isolation on %s to fresh_choice_app using (org_id = app_current_org()) with check (org_id = app_current_org())',
+    p_table);
+  execute format('create policy system_access on %s to %I using (true) with check (true)', p_table, current_user);
 end
 $$;
+
+grant select, insert on inventory_search_words to fresh_choice_app;
+select app_enable_tenant_rls('inventory_search_words');
 
 -- The whole-text trigram stage is gone, and with it the lower-cased text column and its trigram
 -- index, which every insert and rename of an item paid for.

@@ -316,17 +316,20 @@ export async function applyStockChange(
   }
   // The ledger row, its history row and the events in one statement (a round trip each was 3 of
   // the ~11 statements of an adjustment, all under the item's row lock).
+  const entry = {
+    type,
+    reason: change.reason,
+    quantity: fromMilli(deltaMilli),
+    stockBefore: before,
+    stockAfter: after,
+    lots: touched,
+  };
   const movement = await repo.recordMovement(
     trx,
     {
+      ...entry,
       orgId,
       itemId: item.id,
-      type,
-      reason: change.reason,
-      quantity: fromMilli(deltaMilli),
-      stockBefore: before,
-      stockAfter: after,
-      lots: touched,
       unitCost: change.unitCost,
       notes: change.notes,
       userId: change.userId,
@@ -335,16 +338,7 @@ export async function applyStockChange(
     events,
   );
   return {
-    movement: {
-      id: movement.id,
-      type,
-      reason: change.reason,
-      quantity: fromMilli(deltaMilli),
-      stockBefore: before,
-      stockAfter: after,
-      lots: touched,
-      occurredAt: new Date(movement.occurred_at).toISOString(),
-    },
+    movement: { id: movement.id, ...entry, occurredAt: new Date(movement.occurred_at).toISOString() },
   };
 }
 

@@ -97,9 +97,15 @@ async function startProcess(
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Kept until the server is ready (to show why it did not start); after that the log is read
+  // and dropped, so the benchmark process does not grow a string of every request line.
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  let ready = false;
+  const collect = (chunk: Buffer) => {
+    if (!ready) output += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (!output.includes(readyText)) {
@@ -107,6 +113,8 @@ async function startProcess(
       throw new Error(`${script} did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  ready = true;
+  output = '';
   return {
     child,
     url,

@@ -412,7 +412,7 @@ const SORT_COLUMNS = {
 /**
  * The list query's page of ids and exact total, as one expression each, run by listPage as the
  * owning role. Why as the owner: PostgreSQL will not serve operators it does not mark leakproof
- * (full-text `@@`, trigram `<%`, `lower()`) from an index under row-level security, so a search
+ * (full-text `@@`, `lower()`) from an index under row-level security, so a search
  * or category filter would scan every row. So every condition here filters by org_id itself, and
  * the chosen rows are read back through RLS (tenant_items_with_lots): a mistake here can return
  * too few rows, never another store's.

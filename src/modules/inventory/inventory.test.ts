@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { itemsWithLots } from './inventory.repository.ts';
+import { ITEM_COLUMNS, itemsWithLots } from './inventory.repository.ts';
 import { addDays, todayIn } from './inventory.service.ts';
 
 let t: TestApp;
@@ -708,6 +708,8 @@ describe('permissions and isolation', () => {
     const own = await itemsWithLots(db, adminOrg, [otherItem.id, item.id]);
     expect(own.map((row) => row.id)).toEqual([item.id]);
     expect(own[0]!.lots.map((lot) => lot.quantity)).toEqual([3]);
+    // The function lists its columns by hand: it must return every column the rest of the code reads.
+    expect(Object.keys(own[0]!).sort()).toEqual([...ITEM_COLUMNS, 'lots', 'position'].sort());
     // Called from inside another store's tenant transaction, naming the other store's ids: none.
     const seen = await withTenant(db, other.user.organization.id, (trx) =>
       itemsWithLots(trx, other.user.organization.id, [item.id]),

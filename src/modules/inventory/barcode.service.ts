@@ -42,7 +42,7 @@ export class BarcodeService {
     return withTenant(this.#db, auth.orgId, async (trx) => {
       let query = trx
         .selectFrom('inventory_items')
-        .selectAll()
+        .select('id')
         .where('org_id', '=', auth.orgId)
         .where('deleted_at', 'is', null);
       query = normalised
@@ -55,9 +55,10 @@ export class BarcodeService {
         gtin: normalised?.gtin ?? null,
         format: normalised?.format ?? 'Code 128',
       };
-      if (row) {
+      const [item] = row ? await repo.itemsWithLots(trx, auth.orgId, [row.id]) : [];
+      if (item) {
         const ctx = await loadContext(trx, auth.orgId, this.#settings);
-        return { found: true, barcode, item: toItem(row, await repo.lotsOf(trx, auth.orgId, [row.id]), ctx) };
+        return { found: true, barcode, item: toItem(item, item.lots, ctx) };
       }
       if (!normalised) return { found: false, barcode, suggestions: [] };
 

@@ -370,6 +370,29 @@ describe('list and search', () => {
     expect(beyond.meta.pagination.total).toBe(2);
   });
 
+  it('keeps search in step with renames and deletes, and combines it with filters', async () => {
+    const shop = await registerStore(t.app, 'Search Sync Store');
+    const found = async (query: string) =>
+      (await get(`/v1/inventory?${query}`, shop))
+        .json()
+        .data.map((item: { description: string }) => item.description);
+    const tea = await createItem(t.app, shop, { description: 'Green Tea', category: 'Drinks' });
+    await createItem(t.app, shop, { description: 'Green Beans', category: 'Produce' });
+    expect((await found('search=green')).sort()).toEqual(['Green Beans', 'Green Tea']);
+    expect(await found('search=green&category=drinks')).toEqual(['Green Tea']);
+    expect(await found('search=green&sortBy=name')).toEqual(['Green Beans', 'Green Tea']);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/v1/inventory/${tea.id}`,
+      headers: bearer(shop),
+      payload: { description: 'Jasmine Tea' },
+    });
+    expect(await found('search=jasmine')).toEqual(['Jasmine Tea']);
+    expect(await found('search=green')).toEqual(['Green Beans']);
+    await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${tea.id}`, headers: bearer(shop) });
+    expect(await found('search=jasmine')).toEqual([]);
+  });
+
   it('corrects misspelt words against the store vocabulary, phrases included', async () => {
     expect(await names('search=ornage%20juice')).toEqual(['Orange Juice']);
     expect(await names('search=mlik')).toEqual(

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { DB, UserRole } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
@@ -68,14 +68,16 @@ export class UsersService {
   }
 
   async me(auth: AuthContext) {
-    return withTenant(this.#deps.db, auth.orgId, async (trx) => {
-      const row = await repo.findMember(trx, auth.orgId, auth.userId);
-      if (!row) throw errors.notFound('User');
-      return {
-        ...toMember(row),
-        organization: { id: auth.orgId, name: await repo.organizationName(trx, auth.orgId) },
-      };
-    });
+    return withTenant(this.#deps.db, auth.orgId, (trx) => this.#profile(trx, auth));
+  }
+
+  async #profile(trx: Transaction<DB>, auth: AuthContext) {
+    const row = await repo.findMember(trx, auth.orgId, auth.userId);
+    if (!row) throw errors.notFound('User');
+    return {
+      ...toMember(row),
+      organization: { id: auth.orgId, name: await repo.organizationName(trx, auth.orgId) },
+    };
   }
 
   /**
@@ -96,7 +98,8 @@ export class UsersService {
         { field: 'currentPassword', message: 'is required with newPassword' },
       ]);
     }
-    await withTenant(this.#deps.db, auth.orgId, async (trx) => {
+    // The answer is read in the same transaction as the change: one transaction, not two.
+    return withTenant(this.#deps.db, auth.orgId, async (trx) => {
       const row = await repo.findMember(trx, auth.orgId, auth.userId);
       if (!row) throw errors.notFound('User');
       const username = input.username?.trim();
@@ -117,8 +120,8 @@ export class UsersService {
           ip,
         });
       }
+      return this.#profile(trx, auth);
     });
-    return this.me(auth);
   }
 
   async list(auth: AuthContext, page: number, limit: number) {

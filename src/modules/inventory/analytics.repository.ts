@@ -5,7 +5,8 @@ import type { StatusContext } from './inventory.repository.ts';
 /** Read-only aggregates over items, lots and the ledger for GET /v1/inventory/analytics. */
 
 export async function totals(db: Executor, orgId: string, ctx: StatusContext) {
-  const threshold = sql`coalesce(i.reorder_point, ${ctx.lowStockThreshold})`;
+  // Out and low are the item's trigger-kept stock_level (0006_item_stock_level.sql), the one
+  // place the low-stock line (reorder point, else the store threshold) is applied in SQL.
   const { rows } = await sql<{
     total_items: number;
     low_stock: number;
@@ -13,8 +14,8 @@ export async function totals(db: Executor, orgId: string, ctx: StatusContext) {
     expiring: number;
   }>`
     select count(*)::int as total_items,
-           count(*) filter (where i.remaining_stock > 0 and i.remaining_stock <= ${threshold})::int as low_stock,
-           count(*) filter (where i.remaining_stock = 0)::int as out_of_stock,
+           count(*) filter (where i.stock_level = 1)::int as low_stock,
+           count(*) filter (where i.stock_level = 0)::int as out_of_stock,
            count(*) filter (where i.remaining_stock > 0 and i.earliest_expiry <= ${ctx.expiringBy})::int as expiring
       from inventory_items i
      where i.org_id = ${orgId} and i.deleted_at is null`.execute(db);

@@ -68,27 +68,21 @@ export async function vendorExists(db: Executor, orgId: string, vendorId: string
   return Boolean(row);
 }
 
-export async function lotsOf(db: Executor, orgId: string, itemIds: string[]) {
-  if (itemIds.length === 0) return [];
+/** The item's lots with stock in FEFO order: first to expire first, lots without expiry last. */
+export async function fefoLots(db: Executor, orgId: string, itemId: string) {
   return db
     .selectFrom('inventory_lots')
     .select(['id', 'item_id', 'lot_code', 'quantity', 'expiration_date', 'received_date', 'unit_cost'])
     .where('org_id', '=', orgId)
-    .where('item_id', 'in', itemIds)
+    .where('item_id', '=', itemId)
     .where('quantity', '>', '0')
-    .orderBy('item_id')
     .orderBy(sql`expiration_date asc nulls last`)
     .orderBy('received_date')
     .orderBy('id')
     .execute();
 }
 
-export type LotRow = Awaited<ReturnType<typeof lotsOf>>[number];
-
-/** The item's lots with stock in FEFO order: first to expire first, lots without expiry last. */
-export async function fefoLots(db: Executor, orgId: string, itemId: string) {
-  return lotsOf(db, orgId, [itemId]);
-}
+export type LotRow = Awaited<ReturnType<typeof fefoLots>>[number];
 
 export async function findLot(db: Executor, orgId: string, itemId: string, lotId: string) {
   return db
@@ -147,24 +141,22 @@ export async function receiveIntoBatch(
   return rows[0]!;
 }
 
-/** Adds to one named lot of the item; undefined when the item has no such lot. */
-export async function addToLot(db: Executor, orgId: string, itemId: string, lotId: string, quantity: number) {
+/** Changes one lot of the item by `delta` (negative takes); undefined when the item has no such lot. */
+export async function changeLotQuantity(
+  db: Executor,
+  orgId: string,
+  itemId: string,
+  lotId: string,
+  delta: number,
+) {
   return db
     .updateTable('inventory_lots')
-    .set({ quantity: sql`quantity + ${quantity}`, updated_at: new Date() })
+    .set({ quantity: sql`quantity + ${delta}`, updated_at: new Date() })
     .where('org_id', '=', orgId)
     .where('item_id', '=', itemId)
     .where('id', '=', lotId)
     .returning('id')
     .executeTakeFirst();
-}
-
-export async function changeLotQuantity(db: Executor, lotId: string, delta: number) {
-  await db
-    .updateTable('inventory_lots')
-    .set({ quantity: sql`quantity + ${delta}`, updated_at: new Date() })
-    .where('id', '=', lotId)
-    .execute();
 }
 
 export async function setLotExpiry(db: Executor, lotId: string, expirationDate: string) {

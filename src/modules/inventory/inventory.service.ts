@@ -231,7 +231,7 @@ export async function applyStockChange(
   const touched: Array<{ lotId: string; quantity: number }> = [];
   if (deltaMilli > 0) {
     if (change.lotId) {
-      const lot = await repo.addToLot(trx, orgId, item.id, change.lotId, fromMilli(deltaMilli));
+      const lot = await repo.changeLotQuantity(trx, orgId, item.id, change.lotId, fromMilli(deltaMilli));
       if (!lot) throw unknownLot();
       touched.push({ lotId: lot.id, quantity: fromMilli(deltaMilli) });
     } else {
@@ -252,7 +252,7 @@ export async function applyStockChange(
       const lot = await repo.findLot(trx, orgId, item.id, change.lotId);
       if (!lot) throw unknownLot();
       if (milli(lot.quantity) < needed) throw insufficient(Number(lot.quantity), fromMilli(needed), lot.id);
-      await repo.changeLotQuantity(trx, lot.id, -fromMilli(needed));
+      await repo.changeLotQuantity(trx, orgId, item.id, lot.id, -fromMilli(needed));
       touched.push({ lotId: lot.id, quantity: -fromMilli(needed) });
     } else {
       const lots = await repo.fefoLots(trx, orgId, item.id);
@@ -261,7 +261,7 @@ export async function applyStockChange(
       for (const lot of lots) {
         if (needed === 0) break;
         const take = Math.min(needed, milli(lot.quantity));
-        await repo.changeLotQuantity(trx, lot.id, -fromMilli(take));
+        await repo.changeLotQuantity(trx, orgId, item.id, lot.id, -fromMilli(take));
         touched.push({ lotId: lot.id, quantity: -fromMilli(take) });
         needed -= take;
       }

@@ -16,9 +16,12 @@ const orgId = process.env.BENCH_ORG!;
 // The store's default settings: expiring = earliest expiry within 3 days of today (UTC).
 const expiringBy = () => new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
 
+// $1 store, $2 limit, $3 offset, $4 the expiring-by date, $5 the category.
 const base = `select id from inventory_items where org_id = $1 and deleted_at is null`;
 const page = (where: string) => `array(${base}${where} order by created_at desc, id limit $2 offset $3)`;
-const items = (where: string) => `tenant_items_with_lots($1::uuid, ${page(where)}) as items`;
+// Items as API JSON text, with the store's default low-stock threshold (10), as the API sends them.
+const items = (where: string) =>
+  `tenant_api_items($1::uuid, ${page(where)}, 10::numeric, $4::date)::text as items`;
 const counters = `(select coalesce(sum(live_count), 0)::int from inventory_item_counts where org_id = $1`;
 const countWhere = (where: string) =>
   `(select count(*)::int from inventory_items where org_id = $1 and deleted_at is null${where})`;
@@ -32,20 +35,19 @@ const STATUS_WHERE: Record<string, string> = {
 
 function statement(category: string | null, status: string | null): { text: string; extra: unknown[] } {
   if (category) {
-    const where = ' and category_key = lower($4)';
+    const where = ' and category_key = lower($5)';
     return {
-      text: `select ${counters} and lower(category) = lower($4)) as total, ${items(where)}`,
+      text: `select ${counters} and lower(category) = lower($5)) as total, ${items(where)}`,
       extra: [category],
     };
   }
   const where = status ? STATUS_WHERE[status] : undefined;
   if (!status || !where) return { text: `select ${counters}) as total, ${items('')}`, extra: [] };
-  const byDate = status === 'expiring' || status === 'in_stock' ? [expiringBy()] : [];
   if (status === 'in_stock') {
     const total = `${counters}) - ${countWhere(' and stock_level < 2')} - ${countWhere(STATUS_WHERE.expiring!)}`;
-    return { text: `select (${total}) as total, ${items(where)}`, extra: byDate };
+    return { text: `select (${total}) as total, ${items(where)}`, extra: [] };
   }
-  return { text: `select ${countWhere(where)} as total, ${items(where)}`, extra: byDate };
+  return { text: `select ${countWhere(where)} as total, ${items(where)}`, extra: [] };
 }
 
 const server = http.createServer((request, response) => {
@@ -54,10 +56,16 @@ const server = http.createServer((request, response) => {
   const limit = Number(url.searchParams.get('limit') ?? 50);
   const { text, extra } = statement(url.searchParams.get('category'), url.searchParams.get('status'));
   pool
-    .query<{ total: number; items: unknown[] }>(text, [orgId, limit, (pageNumber - 1) * limit, ...extra])
+    .query<{ total: number; items: string }>(text, [
+      orgId,
+      limit,
+      (pageNumber - 1) * limit,
+      expiringBy(),
+      ...extra,
+    ])
     .then(({ rows }) => {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ data: rows[0]!.items, total: rows[0]!.total }));
+      response.end(`{"data":${rows[0]!.items},"total":${rows[0]!.total}}`);
     })
     .catch((error: Error) => {
       response.writeHead(500);

@@ -6,7 +6,7 @@ import type { StoreSettings } from '../settings/store-settings.ts';
 import { type BarcodeType, normaliseBarcode } from './barcode.ts';
 import { companyPrefix, productCatalog } from './catalog.ts';
 import * as repo from './inventory.repository.ts';
-import { loadContext, toItem } from './inventory.service.ts';
+import { loadContext } from './inventory.service.ts';
 
 export interface Suggestion {
   name: string;
@@ -55,11 +55,9 @@ export class BarcodeService {
         gtin: normalised?.gtin ?? null,
         format: normalised?.format ?? 'Code 128',
       };
-      const [item] = row ? await repo.itemsWithLots(trx, auth.orgId, [row.id]) : [];
-      if (item) {
-        const ctx = await loadContext(trx, auth.orgId, this.#settings);
-        return { found: true, barcode, item: toItem(item, item.lots, ctx) };
-      }
+      const ctx = row ? await loadContext(trx, auth.orgId, this.#settings) : undefined;
+      const [item] = row && ctx ? await repo.apiItems(trx, auth.orgId, [row.id], ctx) : [];
+      if (item) return { found: true, barcode, item };
       if (!normalised) return { found: false, barcode, suggestions: [] };
 
       const suggestions: Suggestion[] = [];

@@ -8,7 +8,7 @@ import {
 } from 'kysely';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
 import { enterTenant, type Executor } from '../../platform/db/tenant.ts';
-import type { ItemStatus, ListQuery } from './inventory.schemas.ts';
+import type { Item, ItemStatus, ListQuery } from './inventory.schemas.ts';
 
 /** Inventory SQL. Runs in tenant transactions; every query also filters by org_id. */
 
@@ -505,64 +505,61 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
   return { pageIds: page(base.select('id')), total } as const;
 }
 
-/** A row as JSON from the database: numerics (keys N) as numbers, timestamps as ISO strings. */
-type AsJson<T, N extends keyof T> = {
-  [K in keyof T]: K extends N
-    ? number | (null extends T[K] ? null : never)
-    : T[K] extends Date
-      ? string
-      : T[K] extends Date | null
-        ? string | null
-        : T[K];
-};
-type ItemNumerics =
-  | 'qty_shipped'
-  | 'remaining_stock'
-  | 'sales_weekly'
-  | 'unit_cost'
-  | 'vendor_cost'
-  | 'cust_cost_each'
-  | 'unit_retail'
-  | 'reorder_point';
-/** An item as tenant_items_with_lots returns it, with its lots in FEFO order. */
-export type ItemJson = AsJson<ItemRow, ItemNumerics> & { lots: LotJson[] };
-export type LotJson = AsJson<Omit<LotRow, 'item_id'>, 'quantity' | 'unit_cost'>;
+/**
+ * The page's items as one JSON text in the API's shape, built by tenant_api_items
+ * (migrations/0010_api_items.sql) through row-level security with the store's status settings.
+ * Cast to text so pg hands the text on unparsed: a list page is sent as PostgreSQL wrote it.
+ */
+const apiItemsText = (orgId: string, ids: Expression<unknown>, ctx: StatusContext) =>
+  sql<string>`tenant_api_items(${orgId}::uuid, ${ids}, ${ctx.lowStockThreshold}::numeric, ${ctx.expiringBy}::date)::text`;
 
 /**
  * One list page in one statement: the ids and the total are chosen as the owning role, the items
- * and their lots read back through row-level security (migrations/0005_tenant_item_reads.sql).
+ * and their lots read back through row-level security as API JSON text.
  * Runs outside a transaction: one statement is one snapshot, so the page and its total agree.
  */
-export async function listPage(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {
+export async function listPage(
+  db: Executor,
+  orgId: string,
+  query: ListQuery,
+  ctx: StatusContext,
+): Promise<{ itemsJson: string; total: number }> {
   const selection = await listSelection(db, orgId, query, ctx);
   if (!selection.search) {
-    const row = await sql<{ total: number; items: ItemJson[] }>`
+    const row = await sql<{ total: number; items: string }>`
       select (${selection.total}) as total,
-             tenant_items_with_lots(${orgId}::uuid, array(${selection.pageIds})) as items`
+             ${apiItemsText(orgId, sql`array(${selection.pageIds})`, ctx)} as items`
       .execute(db)
       .then((result) => result.rows[0]!);
-    return { items: row.items, total: Number(row.total) };
+    return { itemsJson: row.items, total: Number(row.total) };
   }
   const { page, direction, count } = selection.search;
-  const row = await sql<{ total: number | null; items: ItemJson[] }>`
+  const row = await sql<{ total: number | null; items: string }>`
     with page as (${page})
     select (select max(total) from page)::int as total,
-           tenant_items_with_lots(${orgId}::uuid,
-             array(select id from page order by sort_key ${sql.raw(direction)}, id)) as items`
+           ${apiItemsText(orgId, sql`array(select id from page order by sort_key ${sql.raw(direction)}, id)`, ctx)} as items`
     .execute(db)
     .then((result) => result.rows[0]!);
-  if (row.total !== null) return { items: row.items, total: Number(row.total) };
+  if (row.total !== null) return { itemsJson: row.items, total: Number(row.total) };
   // No row on this page: nothing matched, or the page is past the last one (then count).
-  if (query.page === 1) return { items: [], total: 0 };
-  return { items: [], total: Number((await count.executeTakeFirstOrThrow()).count) };
+  if (query.page === 1) return { itemsJson: '[]', total: 0 };
+  return { itemsJson: '[]', total: Number((await count.executeTakeFirstOrThrow()).count) };
 }
 
-/** Items with their lots, by id, in the order given, read through RLS as the tenant. */
-export async function itemsWithLots(db: Executor, orgId: string, ids: string[]): Promise<ItemJson[]> {
+/**
+ * Live items with their lots, by id, in the order given, in the API's shape (deleted ones and
+ * other stores' are left out), read through RLS as the tenant.
+ */
+export async function apiItems(
+  db: Executor,
+  orgId: string,
+  ids: string[],
+  ctx: StatusContext,
+): Promise<Item[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<{ items: ItemJson[] }>`
-    select tenant_items_with_lots(${orgId}::uuid, ${ids}::uuid[]) as items`.execute(db);
-  return rows[0]!.items;
+  const { rows } = await sql<{ items: string }>`
+    select ${apiItemsText(orgId, sql`${ids}::uuid[]`, ctx)} as items`.execute(db);
+  return JSON.parse(rows[0]!.items) as Item[];
 }
 
 /** An item's id and the keys an import matches it by. */

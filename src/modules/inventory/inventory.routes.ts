@@ -5,12 +5,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import { detectKind } from './import.rows.ts';
 import type { ImportService } from './import.service.ts';
-import { Envelope, ok } from '../../platform/http/envelope.ts';
+import { Envelope, ok, okJsonText } from '../../platform/http/envelope.ts';
 import { authOf, type Guard } from '../auth/guard.ts';
 import {
   AdjustBody,
@@ -142,9 +143,13 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
       },
       limit,
     ),
-    async (request) => {
-      const { items, pagination } = await service.list(authOf(request), request.query);
-      return ok(request, items, pagination);
+    async (request, reply) => {
+      const { itemsJson, pagination } = await service.list(authOf(request), request.query);
+      // Sent as text: the items are already API JSON from PostgreSQL (migrations/0010), so the
+      // reply is not typed by the schema (which still documents it) and is not re-serialised.
+      return (reply as FastifyReply)
+        .type('application/json; charset=utf-8')
+        .send(okJsonText(request, itemsJson, pagination));
     },
   );
 

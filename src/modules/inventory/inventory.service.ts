@@ -10,14 +10,13 @@ import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
 import { correctSearch } from './spelling.ts';
 import * as repo from './inventory.repository.ts';
-import type { ItemJson, ItemRow, LotJson, LotRow, StatusContext } from './inventory.repository.ts';
+import type { ItemRow, StatusContext } from './inventory.repository.ts';
 import type {
   AdjustBody,
   AdjustResult,
   AdjustmentReason,
   CreateItemBody,
   Item,
-  ItemStatus,
   ListQuery,
   UpdateItemBody,
 } from './inventory.schemas.ts';
@@ -125,64 +124,9 @@ export async function loadContext(
   };
 }
 
-/** An item as a query row or as JSON from tenant_items_with_lots: the mapping below takes both. */
-type ItemLike = ItemRow | ItemJson;
-
-function thresholdOf(row: Pick<ItemLike, 'reorder_point'>, ctx: StatusContext): number {
+/** The stock level at or under which an item is low: its reorder point, else the store's threshold. */
+function thresholdOf(row: Pick<ItemRow, 'reorder_point'>, ctx: StatusContext): number {
   return row.reorder_point === null ? ctx.lowStockThreshold : Number(row.reorder_point);
-}
-
-/** The derived status (never stored): out of stock > low > expiring > in stock. */
-export function statusOf(
-  row: Pick<ItemLike, 'remaining_stock' | 'reorder_point' | 'earliest_expiry'>,
-  ctx: StatusContext,
-): ItemStatus {
-  const stock = Number(row.remaining_stock);
-  if (stock <= 0) return 'out_of_stock';
-  if (stock <= thresholdOf(row, ctx)) return 'low_stock';
-  const expiry = isoDate(row.earliest_expiry);
-  if (expiry !== null && expiry <= ctx.expiringBy) return 'expiring';
-  return 'in_stock';
-}
-
-export function toItem(row: ItemLike, lots: ReadonlyArray<LotRow | LotJson>, ctx: StatusContext): Item {
-  return {
-    id: row.id,
-    description: row.description,
-    category: row.category,
-    brand: row.brand,
-    department: row.department,
-    itemSku: row.item_sku,
-    itemUpc: row.item_upc,
-    packSize: row.pack_size,
-    qtyShipped: Number(row.qty_shipped),
-    remainingStock: Number(row.remaining_stock),
-    salesWeekly: num(row.sales_weekly),
-    location: row.location,
-    aisle: row.aisle,
-    row: row.row,
-    bin: row.bin,
-    expirationDate: isoDate(row.earliest_expiry),
-    unitCost: num(row.unit_cost),
-    vendorCost: num(row.vendor_cost),
-    custCostEach: num(row.cust_cost_each),
-    unitRetail: num(row.unit_retail),
-    advertisingFlag: row.advertising_flag,
-    orderType: row.order_type,
-    vendorId: row.vendor_id,
-    reorderPoint: num(row.reorder_point),
-    status: statusOf(row, ctx),
-    lots: lots.map((lot) => ({
-      id: lot.id,
-      lotCode: lot.lot_code,
-      quantity: Number(lot.quantity),
-      expirationDate: isoDate(lot.expiration_date),
-      receivedDate: isoDate(lot.received_date)!,
-      unitCost: num(lot.unit_cost),
-    })),
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
 }
 
 const insufficient = (available: number, requested: number, lotId?: string) =>
@@ -447,9 +391,9 @@ export class InventoryService {
   }
 
   async #itemWithLots(trx: Kysely<DB>, orgId: string, id: string, ctx: InventoryContext): Promise<Item> {
-    const [row] = await repo.itemsWithLots(trx, orgId, [id]);
-    if (!row || row.deleted_at !== null) throw errors.notFound('Item');
-    return toItem(row, row.lots, ctx);
+    const [item] = await repo.apiItems(trx, orgId, [id], ctx);
+    if (!item) throw errors.notFound('Item');
+    return item;
   }
 
   async #vocabulary(orgId: string): Promise<Set<string>> {
@@ -549,13 +493,13 @@ export class InventoryService {
 
   async list(auth: AuthContext, query: ListQuery) {
     const ctx = await loadContext(this.#db, auth.orgId, this.#settings);
-    let { items, total } = await repo.listPage(this.#db, auth.orgId, query, ctx);
+    let { itemsJson, total } = await repo.listPage(this.#db, auth.orgId, query, ctx);
     if (total === 0 && query.search) {
       // Nothing matched as typed: correct each word against the store's vocabulary and try once
       // more (bananna → bananas, ornage juice → orange juice).
       const corrected = correctSearch(repo.searchWords(query.search), await this.#vocabulary(auth.orgId));
       if (corrected) {
-        ({ items, total } = await repo.listPage(
+        ({ itemsJson, total } = await repo.listPage(
           this.#db,
           auth.orgId,
           { ...query, search: corrected.join(' ') },
@@ -563,10 +507,8 @@ export class InventoryService {
         ));
       }
     }
-    return {
-      items: items.map((row) => toItem(row, row.lots, ctx)),
-      pagination: paginate(query.page, query.limit, total),
-    };
+    // The items as PostgreSQL wrote them (API JSON), for the route to send without re-encoding.
+    return { itemsJson, pagination: paginate(query.page, query.limit, total) };
   }
 
   /**

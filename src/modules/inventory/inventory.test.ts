@@ -4,7 +4,9 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { ITEM_COLUMNS, itemsWithLots } from './inventory.repository.ts';
+import { Value } from 'typebox/value';
+import { apiItems } from './inventory.repository.ts';
+import { Item } from './inventory.schemas.ts';
 import { addDays, todayIn } from './inventory.service.ts';
 
 let t: TestApp;
@@ -100,6 +102,130 @@ describe('items', () => {
       .where('id', '=', item.id)
       .executeTakeFirstOrThrow();
     expect(stored).toEqual({ unit_cost: '0.1000', vendor_cost: '2.6750' });
+  });
+
+  it('writes every field in the API shape, the same in a list page, a read and a lookup', async () => {
+    const vendor = await t.testDatabase.database.db
+      .insertInto('vendors')
+      .values({ org_id: admin.user.organization.id, name: 'Wire Format Foods' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const created = await createItem(t.app, admin, {
+      description: 'Wire format yoghurt 500g',
+      category: 'WireFormat',
+      brand: 'Dale',
+      department: 'Chilled',
+      itemSku: 'WIRE-001',
+      itemUpc: '012345678905',
+      packSize: '6 x 500g',
+      qtyShipped: 24,
+      remainingStock: 12.5,
+      expirationDate: inDays(20),
+      salesWeekly: 3.25,
+      location: 'Cooler 3',
+      aisle: '7',
+      row: 'B',
+      bin: '12',
+      unitCost: 0.1,
+      vendorCost: 2.675,
+      custCostEach: 1.0005,
+      unitRetail: 3,
+      advertisingFlag: true,
+      orderType: 'weekly',
+      vendorId: vendor.id,
+      reorderPoint: 2.5,
+    });
+    const received = await adjust(t.app, admin, created.id, {
+      adjustment: 4,
+      reason: 'received',
+      lotCode: 'L-77',
+      expirationDate: inDays(5),
+      unitCost: 0.125,
+    });
+    expect(received.statusCode, received.body).toBe(200);
+    const read = (await get(`/v1/inventory/${created.id}`)).json().data;
+    const stored = await t.testDatabase.database.db
+      .selectFrom('inventory_items')
+      .select(['created_at', 'updated_at'])
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow();
+    expect(read).toEqual({
+      id: created.id,
+      description: 'Wire format yoghurt 500g',
+      category: 'WireFormat',
+      brand: 'Dale',
+      department: 'Chilled',
+      itemSku: 'WIRE-001',
+      itemUpc: '012345678905',
+      packSize: '6 x 500g',
+      qtyShipped: 24,
+      remainingStock: 16.5,
+      salesWeekly: 3.25,
+      location: 'Cooler 3',
+      aisle: '7',
+      row: 'B',
+      bin: '12',
+      expirationDate: inDays(5),
+      unitCost: 0.1,
+      vendorCost: 2.675,
+      custCostEach: 1.0005,
+      unitRetail: 3,
+      advertisingFlag: true,
+      orderType: 'weekly',
+      vendorId: vendor.id,
+      reorderPoint: 2.5,
+      status: 'in_stock',
+      // FEFO: the lot received second expires first.
+      lots: [
+        {
+          id: expect.any(String),
+          lotCode: 'L-77',
+          quantity: 4,
+          expirationDate: inDays(5),
+          receivedDate: today,
+          unitCost: 0.125,
+        },
+        {
+          id: created.lots[0]!.id,
+          lotCode: null,
+          quantity: 12.5,
+          expirationDate: inDays(20),
+          receivedDate: today,
+          unitCost: 0.1,
+        },
+      ],
+      createdAt: stored.created_at.toISOString(),
+      updatedAt: stored.updated_at.toISOString(),
+    });
+    expect([...Value.Errors(Item, read)]).toEqual([]);
+    // The list sends PostgreSQL's text as is: it must be the same item, byte for byte in meaning.
+    const listed = await get('/v1/inventory?category=WireFormat');
+    expect(listed.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(listed.json()).toMatchObject({ success: true, meta: { pagination: { total: 1, page: 1 } } });
+    expect(listed.json().data).toEqual([read]);
+    const lookup = await t.app.inject({
+      method: 'POST',
+      url: '/v1/inventory/barcode-lookup',
+      headers: bearer(admin),
+      payload: { barcode: '012345678905', type: 'upc' },
+    });
+    expect(lookup.json().data.item).toEqual(read);
+    // A null in every nullable field, and a status from the store threshold.
+    const bare = await createItem(t.app, admin, { description: 'Wire format bare', category: 'WireFormat' });
+    const bareRead = (await get(`/v1/inventory/${bare.id}`)).json().data;
+    expect(bareRead).toMatchObject({
+      brand: null,
+      itemSku: null,
+      salesWeekly: null,
+      expirationDate: null,
+      unitCost: null,
+      vendorId: null,
+      reorderPoint: null,
+      remainingStock: 0,
+      status: 'out_of_stock',
+      lots: [],
+    });
+    expect([...Value.Errors(Item, bareRead)]).toEqual([]);
   });
 
   it.each([
@@ -721,21 +847,20 @@ describe('permissions and isolation', () => {
     expect(untouched).toMatchObject({ description: 'Guarded item', remainingStock: 4 });
   });
 
-  it('reads items through RLS in tenant_items_with_lots, whoever calls it and whatever ids it gets', async () => {
+  it('reads items through RLS in tenant_api_items, whoever calls it and whatever ids it gets', async () => {
     const item = await createItem(t.app, admin, { description: 'Owner-chosen item', remainingStock: 3 });
     const other = await registerStore(t.app, 'Prying Store');
     const otherItem = await createItem(t.app, other, { description: 'Prying item' });
     const db = t.testDatabase.database.db;
     const adminOrg = admin.user.organization.id;
+    const ctx = { lowStockThreshold: 10, expiringBy: inDays(3) };
     // Called as the owner (as list does) for one store, with both stores' ids: only its own row.
-    const own = await itemsWithLots(db, adminOrg, [otherItem.id, item.id]);
+    const own = await apiItems(db, adminOrg, [otherItem.id, item.id], ctx);
     expect(own.map((row) => row.id)).toEqual([item.id]);
     expect(own[0]!.lots.map((lot) => lot.quantity)).toEqual([3]);
-    // The function lists its columns by hand: it must return every column the rest of the code reads.
-    expect(Object.keys(own[0]!).sort()).toEqual([...ITEM_COLUMNS, 'lots', 'position'].sort());
     // Called from inside another store's tenant transaction, naming the other store's ids: none.
     const seen = await withTenant(db, other.user.organization.id, (trx) =>
-      itemsWithLots(trx, other.user.organization.id, [item.id]),
+      apiItems(trx, other.user.organization.id, [item.id], ctx),
     );
     expect(seen).toEqual([]);
     // The role switch ends with the function and the store setting with the statement: the pooled

@@ -49,6 +49,14 @@ export function ok<T>(request: FastifyRequest, data: T, pagination?: Pagination)
   return { success: true as const, data, meta: meta(request, pagination) };
 }
 
+/**
+ * The same envelope as ok(), as text, around data that is already JSON text (a list page built by
+ * PostgreSQL): sent as is, it is neither parsed nor serialised again.
+ */
+export function okJsonText(request: FastifyRequest, dataJson: string, pagination?: Pagination): string {
+  return `{"success":true,"data":${dataJson},"meta":${JSON.stringify(meta(request, pagination))}}`;
+}
+
 export function paginate(page: number, limit: number, total: number): Pagination {
   return { page, limit, total, totalPages: Math.ceil(total / limit) };
 }

@@ -29,7 +29,7 @@ import { migrate } from './platform/db/migrate.ts';
 import { ErrorEnvelope } from './platform/http/envelope.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
-import { loggerOptions, requestIdFor } from './platform/logger.ts';
+import { logDestination, loggerOptions, requestIdFor } from './platform/logger.ts';
 import { createPlatform, type Platform, type PlatformOverrides } from './platform/platform.ts';
 
 declare module 'fastify' {
@@ -55,7 +55,7 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: { ...loggerOptions(config), stream: logDestination() },
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimitBytes,

@@ -30,8 +30,19 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   };
 }
 
+/**
+ * Standard output, written asynchronously: lines logged while a write is in flight go out
+ * together in the next one. Written synchronously, the two request lines were two blocking
+ * write(2) calls per request (0.17 ms of the list benchmark's 0.82 ms of server CPU a request).
+ * Nothing waits for a fixed buffer size, so a quiet server's lines still appear at once; pino
+ * flushes what is pending when the process exits.
+ */
+export function logDestination() {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino(loggerOptions(config));
+  return pino(loggerOptions(config), logDestination());
 }
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;

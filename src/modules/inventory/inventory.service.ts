@@ -79,8 +79,16 @@ export const isoDate = (value: string | Date | null): string | null =>
 
 /** Building an Intl formatter costs more than a list query's own JS (1.4% of a profiled run): keep one per zone. */
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * And formatting costs 0.9% of a list request: a zone's date is kept for the minute it was read
+ * in. Every zone's offset is a whole number of minutes, so its date only changes on a minute.
+ */
+const lastDays = new Map<string, { minute: number; day: string }>();
 
 export function todayIn(timeZone: string, at = new Date()): string {
+  const minute = Math.floor(at.getTime() / 60_000);
+  const last = lastDays.get(timeZone);
+  if (last?.minute === minute) return last.day;
   let formatter = dayFormatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-CA', {
@@ -91,7 +99,9 @@ export function todayIn(timeZone: string, at = new Date()): string {
     });
     dayFormatters.set(timeZone, formatter);
   }
-  return formatter.format(at);
+  const day = formatter.format(at);
+  lastDays.set(timeZone, { minute, day });
+  return day;
 }
 
 export function addDays(date: string, days: number): string {

@@ -871,3 +871,17 @@ describe('permissions and isolation', () => {
     expect(after.rows[0]!.org).toBeNull();
   });
 });
+
+describe("a store's today", () => {
+  it('turns at midnight in the store zone, also when read again within the same minute', () => {
+    // Kolkata is UTC+05:30: its midnight falls at 18:30 UTC, a half-hour boundary.
+    expect(todayIn('Asia/Kolkata', new Date('2026-11-24T18:29:00.000Z'))).toBe('2026-11-24');
+    expect(todayIn('Asia/Kolkata', new Date('2026-11-24T18:29:59.999Z'))).toBe('2026-11-24');
+    expect(todayIn('Asia/Kolkata', new Date('2026-11-24T18:30:00.000Z'))).toBe('2026-11-25');
+    expect(todayIn('UTC', new Date('2026-11-24T18:30:00.000Z'))).toBe('2026-11-24');
+    expect(todayIn('America/Los_Angeles', new Date('2026-11-25T07:59:59.000Z'))).toBe('2026-11-24');
+    expect(todayIn('America/Los_Angeles', new Date('2026-11-25T08:00:00.000Z'))).toBe('2026-11-25');
+    // Back in time, too (a cached later minute must not answer for an earlier one).
+    expect(todayIn('Asia/Kolkata', new Date('2026-11-24T18:29:30.000Z'))).toBe('2026-11-24');
+  });
+});

@@ -57,7 +57,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: { ...loggerOptions(config), stream: logDestination() },
     genReqId: requestIdFor,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One access line per request, written when it ends (below), not an extra one when it starts.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // Refuse new requests while closing (503 in the envelope) and drop idle keep-alive sockets,
@@ -91,14 +92,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // The access log: one line per request with what both of Fastify's lines carried (method, URL,
+  // client, status, time). The second line was a third of the logging cost of a list request.
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    done();
+  });
 
   registerErrorHandling(app);
   const metrics = registerMetrics(app, platform.database);
 
   // TLS ends at the proxy; forcing https sub-resources would break /docs on plain-http hosts.
   // Security headers on every answer. helmet's middleware is built once here: @fastify/helmet
-  // rebuilt it (parsing the CSP directives again) on every request, 5-8% of a list request's
-  // server CPU.
+  // rebuilt it (parsing the CSP directives again) on every request, about 3% of a list
+  // request's server CPU.
   const securityHeaders = helmet({
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });

@@ -76,6 +76,13 @@ describe('server process', () => {
       .filter((line) => line.includes('"msg":"request completed"'));
     expect(requestLines.length).toBeGreaterThan(0);
     for (const line of requestLines) expect(JSON.parse(line).requestId).toBeTruthy();
+    // One access line per request, carrying the request, the answer and the time taken.
+    const healthLine = requestLines
+      .map((line) => JSON.parse(line) as { req?: { url: string }; responseTime: number })
+      .find((line) => line.req?.url === '/health');
+    expect(healthLine).toMatchObject({ req: { method: 'GET' }, res: { statusCode: 200 } });
+    expect(healthLine!.responseTime).toBeGreaterThan(0);
+    expect(server.output()).not.toContain('"msg":"incoming request"');
   });
 
   it('does not seed when SEED_DEMO=false', async () => {

@@ -23,6 +23,11 @@ create function tenant_api_items(p_org uuid, p_ids uuid[], p_low_threshold numer
   returns json
   language plpgsql
   set role = fresh_choice_app
+  -- One plan for the body, kept for the session. Left to choose, PostgreSQL planned the body
+  -- afresh on every call (a custom plan per id array): 0.43 ms for a one-item read, 0.20 ms with
+  -- the generic plan, which is the same nested loop of index probes whatever the ids
+  -- (pgbench, one client). Single-item reads (get, create, update, adjust, lookup) paid it each time.
+  set plan_cache_mode = force_generic_plan
 as $$
 begin
   perform set_config('app.org_id', p_org::text, true);

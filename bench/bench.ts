@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { openAsBlob, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -74,15 +74,33 @@ interface Server {
 }
 
 /**
- * The Node flags `npm start` runs the server with (package.json is the one place they are set), so
- * the benchmark measures the server as it is deployed.
+ * The server as `npm start` runs it: its Node flags and entry point (package.json is the one place
+ * they are set), so the benchmark measures the server as it is deployed. The entry is the compiled
+ * one, so it is built first, as `npm start` does.
  */
-function startFlags(): string[] {
+function startCommand(): { flags: string[]; entry: string } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
-  const words = pkg.scripts.start.split(/\s+/);
-  return words.slice(1).filter((word) => word.startsWith('--'));
+  const words = pkg.scripts.start.split(/\s+/).slice(1);
+  return {
+    flags: words.filter((word) => word.startsWith('--')),
+    entry: words.find((word) => !word.startsWith('--'))!,
+  };
+}
+
+let built = false;
+function buildServer() {
+  if (built) return;
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  built = true;
 }
 
 async function startProcess(
@@ -128,8 +146,10 @@ async function startProcess(
 }
 
 function startApi(dataDir: string, databaseUrl: string | undefined) {
+  buildServer();
+  const { flags, entry } = startCommand();
   return startProcess(
-    'src/main.ts',
+    entry,
     {
       DATA_DIR: dataDir,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -142,7 +162,7 @@ function startApi(dataDir: string, databaseUrl: string | undefined) {
       IMPORT_MAX_BYTES: String(1024 * 1024 * 1024),
     },
     'Fresh Choice API ready',
-    startFlags(),
+    flags,
   );
 }
 

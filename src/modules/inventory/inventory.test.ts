@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
@@ -457,6 +458,20 @@ describe('list and search', () => {
       'Orange Juice',
       'Organic Whole Milk',
     ]);
+  });
+
+  it('sends a list page compressed when asked, the same page as plain', async () => {
+    const plain = await get('/v1/inventory?limit=5&sortBy=name', store);
+    const zipped = await t.app.inject({
+      method: 'GET',
+      url: '/v1/inventory?limit=5&sortBy=name',
+      headers: { ...bearer(store), 'accept-encoding': 'gzip' },
+    });
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const unzipped = JSON.parse(gunzipSync(zipped.rawPayload).toString('utf8')) as { data: unknown[] };
+    expect(unzipped.data).toHaveLength(5);
+    expect(unzipped.data).toEqual(plain.json().data);
   });
 
   it('sorts by name, stock and creation, either way', async () => {

@@ -13,7 +13,7 @@ import type { Item, ItemStatus, ListQuery } from './inventory.schemas.ts';
 /** Inventory SQL. Runs in tenant transactions; every query also filters by org_id. */
 
 /** Every column but the generated search ones, which are large and never leave the database. */
-export const ITEM_COLUMNS = [
+const ITEM_COLUMNS = [
   'id',
   'org_id',
   'description',
@@ -406,7 +406,7 @@ const SORT_COLUMNS = {
  * owning role. Why as the owner: PostgreSQL will not serve operators it does not mark leakproof
  * (full-text `@@`, `lower()`) from an index under row-level security, so a search
  * or category filter would scan every row. So every condition here filters by org_id itself, and
- * the chosen rows are read back through RLS (tenant_items_with_lots): a mistake here can return
+ * the chosen rows are read back through RLS (tenant_api_items): a mistake here can return
  * too few rows, never another store's.
  */
 export async function listSelection(db: Executor, orgId: string, query: ListQuery, ctx: StatusContext) {

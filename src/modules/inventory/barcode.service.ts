@@ -55,9 +55,11 @@ export class BarcodeService {
         gtin: normalised?.gtin ?? null,
         format: normalised?.format ?? 'Code 128',
       };
-      const ctx = row ? await loadContext(trx, auth.orgId, this.#settings) : undefined;
-      const [item] = row && ctx ? await repo.apiItems(trx, auth.orgId, [row.id], ctx) : [];
-      if (item) return { found: true, barcode, item };
+      if (row) {
+        const ctx = await loadContext(trx, auth.orgId, this.#settings);
+        const [item] = await repo.apiItems(trx, auth.orgId, [row.id], ctx);
+        if (item) return { found: true, barcode, item };
+      }
       if (!normalised) return { found: false, barcode, suggestions: [] };
 
       const suggestions: Suggestion[] = [];

@@ -76,7 +76,7 @@ interface Server {
 /**
  * The server as `npm start` runs it: its Node flags and entry point (package.json is the one place
  * they are set), so the benchmark measures the server as it is deployed. The entry is the compiled
- * one, so it is built first, as `npm start` does.
+ * one, so it is built first with `npm run build`, as `npm start` does.
  */
 function startCommand(): { flags: string[]; entry: string } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -92,14 +92,7 @@ function startCommand(): { flags: string[]; entry: string } {
 let built = false;
 function buildServer() {
   if (built) return;
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   built = true;
 }
 
@@ -233,6 +226,12 @@ function summarize(
   };
 }
 
+/** Load that is not measured, for a duration scenario: JIT, pools and caches settle first. */
+async function warmUp(options: autocannon.Options, bench: BenchOptions) {
+  if (bench.warmupSeconds > 0 && options.amount === undefined)
+    await autocannon({ ...options, duration: bench.warmupSeconds });
+}
+
 /** Runs one autocannon scenario after a warm-up; latencies are recorded per response for exact percentiles. */
 async function scenario(
   name: string,
@@ -240,8 +239,7 @@ async function scenario(
   options: autocannon.Options,
   bench: BenchOptions,
 ): Promise<ScenarioResult & { raw: autocannon.Result }> {
-  if (bench.warmupSeconds > 0 && options.amount === undefined)
-    await autocannon({ ...options, duration: bench.warmupSeconds });
+  await warmUp(options, bench);
   return summarize(name, server, options, [await measure(options, bench.durationSeconds)]);
 }
 
@@ -256,19 +254,19 @@ async function interleaved(
   bench: BenchOptions,
   rounds = 3,
 ) {
-  for (const side of [a, b])
-    if (bench.warmupSeconds > 0) await autocannon({ ...side.options, duration: bench.warmupSeconds });
+  const sides = [a, b] as const;
+  for (const side of sides) await warmUp(side.options, bench);
   const seconds = Math.max(1, Math.round(bench.durationSeconds / rounds));
-  const runs = new Map<string, Measured[]>([
-    [a.name, []],
-    [b.name, []],
-  ]);
+  const runs: [Measured[], Measured[]] = [[], []];
   for (let round = 0; round < rounds; round++) {
-    for (const side of round % 2 === 0 ? [a, b] : [b, a]) {
-      runs.get(side.name)!.push(await measure(side.options, seconds));
+    for (const index of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      runs[index]!.push(await measure(sides[index]!.options, seconds));
     }
   }
-  return [a, b].map((side) => summarize(side.name, side.server, side.options, runs.get(side.name)!));
+  return [
+    summarize(a.name, a.server, a.options, runs[0]),
+    summarize(b.name, b.server, b.options, runs[1]),
+  ] as const;
 }
 
 export async function runBench(bench: BenchOptions): Promise<BenchReport> {
@@ -417,8 +415,8 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
         },
         bench,
       );
-      results.push(list!, { ...bare!, note: 'bare node:http + pg, same statement as list' });
-      ceilingRatio = round(list!.requestsPerSecond / bare!.requestsPerSecond, 3);
+      results.push(list, { ...bare, note: 'bare node:http + pg, same statement as list' });
+      ceilingRatio = round(list.requestsPerSecond / bare.requestsPerSecond, 3);
       await ceiling.stop();
     } else {
       log('list…');

@@ -19,6 +19,8 @@
 -- expiring (earliest expiry on or before p_expiring_by) > in stock.
 -- Numerics go out as float8, so 10.000 is written 10 and 1.2500 is 1.25, as JavaScript writes
 -- them; timestamps as UTC with milliseconds ("2026-11-24T08:05:15.811Z"), as Date#toISOString.
+-- Objects are row_to_json of aliased columns, which writes compact JSON: json_build_object puts
+-- " : " and ", " between keys and values, 13% more bytes on a 50-item page (46,067 against 40,820).
 create function tenant_api_items(p_org uuid, p_ids uuid[], p_low_threshold numeric, p_expiring_by date)
   returns json
   language plpgsql
@@ -32,56 +34,44 @@ as $$
 begin
   perform set_config('app.org_id', p_org::text, true);
   return (
-    select coalesce(json_agg(json_build_object(
-             'id', i.id,
-             'description', i.description,
-             'category', i.category,
-             'brand', i.brand,
-             'department', i.department,
-             'itemSku', i.item_sku,
-             'itemUpc', i.item_upc,
-             'packSize', i.pack_size,
-             'qtyShipped', i.qty_shipped::float8,
-             'remainingStock', i.remaining_stock::float8,
-             'salesWeekly', i.sales_weekly::float8,
-             'location', i.location,
-             'aisle', i.aisle,
-             'row', i.row,
-             'bin', i.bin,
-             'expirationDate', i.earliest_expiry,
-             'unitCost', i.unit_cost::float8,
-             'vendorCost', i.vendor_cost::float8,
-             'custCostEach', i.cust_cost_each::float8,
-             'unitRetail', i.unit_retail::float8,
-             'advertisingFlag', i.advertising_flag,
-             'orderType', i.order_type,
-             'vendorId', i.vendor_id,
-             'reorderPoint', i.reorder_point::float8,
-             'status', case
-                         when i.remaining_stock <= 0 then 'out_of_stock'
-                         when i.remaining_stock <= coalesce(i.reorder_point, p_low_threshold) then 'low_stock'
-                         when i.earliest_expiry <= p_expiring_by then 'expiring'
-                         else 'in_stock'
-                       end,
-             'lots', coalesce(lots.list, '[]'::json),
-             'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-             'updatedAt', to_char(i.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-           order by page.position), '[]'::json)
+    select coalesce(json_agg(api.item order by page.position), '[]'::json)
       from unnest(p_ids) with ordinality as page (id, position)
       join inventory_items i on i.id = page.id and i.org_id = p_org and i.deleted_at is null
       left join lateral (
         -- FEFO order: first to expire first, lots without expiry last.
-        select json_agg(json_build_object(
-                 'id', l.id,
-                 'lotCode', l.lot_code,
-                 'quantity', l.quantity::float8,
-                 'expirationDate', l.expiration_date,
-                 'receivedDate', l.received_date,
-                 'unitCost', l.unit_cost::float8)
-               order by l.expiration_date asc nulls last, l.received_date, l.id) as list
-          from inventory_lots l
-         where l.org_id = p_org and l.item_id = page.id and l.quantity > 0
+        select json_agg(row_to_json(lot) order by lot."expirationDate" asc nulls last, lot."receivedDate", lot."id") as list
+          from (
+            select l.id as "id", l.lot_code as "lotCode", l.quantity::float8 as "quantity",
+                   l.expiration_date as "expirationDate", l.received_date as "receivedDate",
+                   l.unit_cost::float8 as "unitCost"
+              from inventory_lots l
+             where l.org_id = p_org and l.item_id = page.id and l.quantity > 0
+          ) lot
       ) lots on true
+      cross join lateral (
+        select row_to_json(fields) as item
+          from (
+            select i.id as "id", i.description as "description", i.category as "category",
+                   i.brand as "brand", i.department as "department", i.item_sku as "itemSku",
+                   i.item_upc as "itemUpc", i.pack_size as "packSize",
+                   i.qty_shipped::float8 as "qtyShipped", i.remaining_stock::float8 as "remainingStock",
+                   i.sales_weekly::float8 as "salesWeekly", i.location as "location", i.aisle as "aisle",
+                   i.row as "row", i.bin as "bin", i.earliest_expiry as "expirationDate",
+                   i.unit_cost::float8 as "unitCost", i.vendor_cost::float8 as "vendorCost",
+                   i.cust_cost_each::float8 as "custCostEach", i.unit_retail::float8 as "unitRetail",
+                   i.advertising_flag as "advertisingFlag", i.order_type as "orderType",
+                   i.vendor_id as "vendorId", i.reorder_point::float8 as "reorderPoint",
+                   case
+                     when i.remaining_stock <= 0 then 'out_of_stock'
+                     when i.remaining_stock <= coalesce(i.reorder_point, p_low_threshold) then 'low_stock'
+                     when i.earliest_expiry <= p_expiring_by then 'expiring'
+                     else 'in_stock'
+                   end as "status",
+                   coalesce(lots.list, '[]'::json) as "lots",
+                   to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
+                   to_char(i.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+          ) fields
+      ) api
   );
 end
 $$;

@@ -188,6 +188,8 @@ describe('items', () => {
     expect(listed.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(listed.json()).toMatchObject({ success: true, meta: { pagination: { total: 1, page: 1 } } });
     expect(listed.json().data).toEqual([read]);
+    // Compact, as JavaScript writes JSON: no " : " or ", " between keys and values.
+    expect(listed.body).not.toMatch(/" : |, "/);
     const lookup = await t.app.inject({
       method: 'POST',
       url: '/v1/inventory/barcode-lookup',

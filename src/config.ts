@@ -15,6 +15,7 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  databasePreparedStatements: boolean;
   dataDir: string;
   redisUrl: string | undefined;
   logLevel: LogLevel;
@@ -144,6 +145,14 @@ export const CONFIG_KEYS = [
     defaultValue: '10',
     parse: integer(1, 200),
   } satisfies KeySpec<'databasePoolMax'>,
+  {
+    env: 'DATABASE_PREPARED_STATEMENTS',
+    field: 'databasePreparedStatements',
+    description:
+      'Send repeated queries as named prepared statements; false behind a transaction-mode pooler without prepared-statement support',
+    defaultValue: 'true',
+    parse: boolean,
+  } satisfies KeySpec<'databasePreparedStatements'>,
   {
     env: 'DATA_DIR',
     field: 'dataDir',

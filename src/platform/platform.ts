@@ -39,6 +39,7 @@ export async function createPlatform(
       url: config.databaseUrl,
       pgliteDir: path.join(config.dataDir, 'pglite'),
       poolMax: config.databasePoolMax,
+      preparedStatements: config.databasePreparedStatements,
       logger,
     }));
   // ioredis (13 MB resident) is loaded only when Redis is configured.

@@ -6,6 +6,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
+import { PLAN_EACH_TIME } from '../../platform/db/database.ts';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
 import { enterTenant, type Executor } from '../../platform/db/tenant.ts';
 import type { Item, ItemStatus, ListQuery } from './inventory.schemas.ts';
@@ -534,7 +535,7 @@ export async function listPage(
     return { itemsJson: row.items, total: Number(row.total) };
   }
   const { page, direction, count } = selection.search;
-  const row = await sql<{ total: number | null; items: string }>`
+  const row = await sql<{ total: number | null; items: string }>`${sql.raw(PLAN_EACH_TIME)}
     with page as (${page})
     select (select max(total) from page)::int as total,
            ${apiItemsText(orgId, sql`array(select id from page order by sort_key ${sql.raw(direction)}, id)`, ctx)} as items`

@@ -1,10 +1,11 @@
 import path from 'node:path';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../../../test/helpers/app.ts';
 import { tempDir } from '../../../test/helpers/files.ts';
 import { buildApp } from '../../app.ts';
 import { configWith } from '../../config.ts';
-import { createDatabase } from './database.ts';
+import { createDatabase, PLAN_EACH_TIME } from './database.ts';
 
 describe('embedded database', () => {
   it('keeps data written before a restart of the server', async () => {
@@ -87,6 +88,68 @@ describe('database kind', () => {
       expect(stats.max).toBeGreaterThanOrEqual(1);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('prepared statements (PostgreSQL)', () => {
+  // One connection, so every query below runs in the session whose prepared statements are read.
+  const open = (preparedStatements: boolean) =>
+    createDatabase({ url: process.env.DATABASE_URL, poolMax: 1, preparedStatements });
+  const prepared = async (database: Awaited<ReturnType<typeof open>>) =>
+    (
+      await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(database.db)
+    ).rows.map((row) => row.statement);
+  const repeated = (database: Awaited<ReturnType<typeof open>>, n: number) =>
+    sql<{ n: number; day: string; label: string }>`
+      select ${n}::int + 1 as n, ${'2026-03-01'}::date as day, ${'fresh'}::text as label`.execute(
+      database.db,
+    );
+
+  it('prepares a repeated parameterised statement once per connection, with the same results', async () => {
+    const database = await open(true);
+    try {
+      const first = await repeated(database, 1);
+      const second = await repeated(database, 41);
+      // Same answers and types as unnamed statements: dates stay 'YYYY-MM-DD' text.
+      expect(first.rows).toEqual([{ n: 2, day: '2026-03-01', label: 'fresh' }]);
+      expect(second.rows).toEqual([{ n: 42, day: '2026-03-01', label: 'fresh' }]);
+      const statements = await prepared(database);
+      expect(statements.filter((text) => text.includes('as label'))).toHaveLength(1);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('leaves long, marked and parameterless statements unnamed', async () => {
+    const database = await open(true);
+    try {
+      // A statement text past the 8,000-character cap (as a multi-row insert's is).
+      const padding = sql.raw(`/* ${'x'.repeat(9_000)} */`);
+      const long = await sql<{ n: number }>`select ${7}::int as n, 'long' as pad ${padding}`.execute(
+        database.db,
+      );
+      expect(long.rows[0]?.n).toBe(7);
+      await sql`select 1 as plain_statement`.execute(database.db);
+      for (const n of [1, 2])
+        await sql`${sql.raw(PLAN_EACH_TIME)}select ${n}::int as marked_statement`.execute(database.db);
+      const statements = await prepared(database);
+      expect(statements.some((text) => text.includes('marked_statement'))).toBe(false);
+      expect(statements.some((text) => text.includes('as pad'))).toBe(false);
+      expect(statements.some((text) => text.includes('plain_statement'))).toBe(false);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('prepares nothing when turned off (DATABASE_PREPARED_STATEMENTS=false)', async () => {
+    const database = await open(false);
+    try {
+      await repeated(database, 1);
+      await repeated(database, 2);
+      expect(await prepared(database)).toEqual([]);
+    } finally {
+      await database.close();
     }
   });
 });

@@ -209,6 +209,8 @@ export interface IdempotencyKeysTable {
 export interface InventoryItemCountsTable {
   org_id: string;
   category: string;
+  /** Counter slot of the writing backend (0012): a total is the sum over slots. */
+  slot: ColumnType<number, never, never>;
   live_count: ColumnType<number, never, never>;
 }
 

@@ -16,7 +16,13 @@ import {
   readRows,
 } from './import.rows.ts';
 import * as repo from './inventory.repository.ts';
-import { applyItemUpdate, columnsFrom, type InventoryContext, loadContext } from './inventory.service.ts';
+import {
+  applyItemUpdate,
+  columnsFrom,
+  type InventoryContext,
+  ITEM_INPUT_COLUMNS,
+  loadContext,
+} from './inventory.service.ts';
 
 export interface ImportOptions {
   skipDuplicates: boolean;
@@ -47,6 +53,48 @@ const MID_IMPORT_ANALYZE_ROWS = 5000;
 /** Past this many rows the planner's statistics are refreshed after the import (see below). */
 const ANALYZE_AFTER_ROWS = 1000;
 const MAX_REPORTED_ERRORS = 1000;
+
+/** The columns each bulk insert writes (every one, for every row: see repo.insertRows). */
+const ITEM_IMPORT_COLUMNS = [
+  'id',
+  'org_id',
+  ...ITEM_INPUT_COLUMNS,
+  'remaining_stock',
+  'earliest_expiry',
+] as const;
+const LOT_COLUMNS = [
+  'id',
+  'org_id',
+  'item_id',
+  'quantity',
+  'initial_quantity',
+  'expiration_date',
+  'received_date',
+  'unit_cost',
+  'lot_code',
+] as const;
+const MOVEMENT_COLUMNS = [
+  'org_id',
+  'item_id',
+  'type',
+  'reason',
+  'quantity',
+  'stock_before',
+  'stock_after',
+  'lots',
+  'unit_cost',
+  'notes',
+  'user_id',
+] as const;
+const CHANGE_COLUMNS = [
+  'org_id',
+  'item_id',
+  'field',
+  'old_value',
+  'new_value',
+  'reason',
+  'changed_by',
+] as const;
 
 class RollBack extends Error {
   readonly result: ImportResult;
@@ -264,7 +312,10 @@ export class ImportService {
     }
   }
 
-  /** New items, their opening lots, receipts and history, one multi-row INSERT per table. */
+  /**
+   * New items, their opening lots, receipts and history: one statement per table, the rows as one
+   * JSON parameter (repo.insertRows).
+   */
   async #insertNew(
     trx: Kysely<DB>,
     auth: AuthContext,
@@ -273,65 +324,67 @@ export class ImportService {
   ) {
     if (creates.length === 0) return;
     const stockOf = (values: Values) => Number(values.remainingStock ?? 0);
-    await trx
-      .insertInto('inventory_items')
-      .values(
-        creates.map(({ id, values }) => ({
-          id,
-          org_id: auth.orgId,
-          ...columnsFrom(values as never),
-          remaining_stock: stockOf(values),
-          earliest_expiry:
-            stockOf(values) > 0 ? ((values.expirationDate as string | undefined) ?? null) : null,
-        })) as never,
-      )
-      .execute();
+    await repo.insertRows(
+      trx,
+      'inventory_items',
+      ITEM_IMPORT_COLUMNS,
+      creates.map(({ id, values }) => ({
+        // The table's defaults (0003) for the two non-null fields a file may leave out: every
+        // listed column is written, so an absent one would be NULL.
+        qty_shipped: 0,
+        advertising_flag: false,
+        ...columnsFrom(values as never),
+        id,
+        org_id: auth.orgId,
+        remaining_stock: stockOf(values),
+        earliest_expiry: stockOf(values) > 0 ? ((values.expirationDate as string | undefined) ?? null) : null,
+      })),
+    );
     const stocked = creates.filter(({ values }) => stockOf(values) > 0);
-    if (stocked.length) {
-      const lots = stocked.map(({ id, values }) => ({
-        id: randomUUID(),
+    const lots = stocked.map(({ id, values }) => ({
+      id: randomUUID(),
+      org_id: auth.orgId,
+      item_id: id,
+      quantity: stockOf(values),
+      initial_quantity: stockOf(values),
+      expiration_date: (values.expirationDate as string | undefined) ?? null,
+      received_date: ctx.today,
+      unit_cost: (values.unitCost as number | undefined) ?? null,
+      lot_code: (values.lotCode as string | undefined) ?? null,
+    }));
+    await repo.insertRows(trx, 'inventory_lots', LOT_COLUMNS, lots);
+    await repo.insertRows(
+      trx,
+      'stock_movements',
+      MOVEMENT_COLUMNS,
+      lots.map((lot) => ({
+        org_id: auth.orgId,
+        item_id: lot.item_id,
+        type: 'receipt',
+        reason: 'received',
+        quantity: lot.quantity,
+        stock_before: 0,
+        stock_after: lot.quantity,
+        lots: [{ lotId: lot.id, quantity: lot.quantity }],
+        unit_cost: lot.unit_cost,
+        notes: 'Opening stock (bulk import)',
+        user_id: auth.userId,
+      })),
+    );
+    await repo.insertRows(
+      trx,
+      'item_changes',
+      CHANGE_COLUMNS,
+      creates.map(({ id, values }) => ({
         org_id: auth.orgId,
         item_id: id,
-        quantity: stockOf(values),
-        initial_quantity: stockOf(values),
-        expiration_date: (values.expirationDate as string | undefined) ?? null,
-        received_date: ctx.today,
-        unit_cost: (values.unitCost as number | undefined) ?? null,
-        lot_code: (values.lotCode as string | undefined) ?? null,
-      }));
-      await trx.insertInto('inventory_lots').values(lots).execute();
-      await trx
-        .insertInto('stock_movements')
-        .values(
-          lots.map((lot) => ({
-            org_id: auth.orgId,
-            item_id: lot.item_id,
-            type: 'receipt' as const,
-            reason: 'received',
-            quantity: lot.quantity,
-            stock_before: 0,
-            stock_after: lot.quantity,
-            lots: JSON.stringify([{ lotId: lot.id, quantity: lot.quantity }]),
-            unit_cost: lot.unit_cost,
-            notes: 'Opening stock (bulk import)',
-            user_id: auth.userId,
-          })),
-        )
-        .execute();
-    }
-    await trx
-      .insertInto('item_changes')
-      .values(
-        creates.map(({ id, values }) => ({
-          org_id: auth.orgId,
-          item_id: id,
-          field: 'created',
-          old_value: JSON.stringify(null),
-          new_value: JSON.stringify(values.description ?? null),
-          reason: 'bulk import',
-          changed_by: auth.userId,
-        })),
-      )
-      .execute();
+        field: 'created',
+        // Nothing before creation: SQL NULL, read back as null like any history value.
+        old_value: null,
+        new_value: values.description ?? null,
+        reason: 'bulk import',
+        changed_by: auth.userId,
+      })),
+    );
   }
 }

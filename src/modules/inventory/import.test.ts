@@ -92,6 +92,116 @@ describe('bulk import', () => {
     expect(movements).toMatchObject([{ type: 'receipt', reason: 'received' }]);
   });
 
+  it('stores every column of a row as the item, its opening lot, receipt and history say', async () => {
+    const store = await registerStore(t.app, 'Import full row');
+    // No vendors API yet: the vendor row is written directly.
+    const { id: vendorId } = await t.testDatabase.database.db
+      .insertInto('vendors')
+      .values({ org_id: store.user.organization.id, name: 'Valley Dairy Co-op' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const header = [
+      'description,category,brand,department,sku,upc,pack size,qty shipped,qty,weekly sales,location,aisle',
+      'row,bin,expiry,unit cost,vendor cost,cust cost each,unit retail,advertising flag,order type',
+      'vendor id',
+      'reorder point,lot code',
+    ].join(',');
+    const row = [
+      'Greek Yoghurt 500 g,Dairy,Hillside,Chilled,YOG-500,036000291452,500 g,24,18,6.5,Cooler 2,A4',
+      'R2,B7,2031-06-30,1.2345,1.1,1.5,2.49,true,standing',
+      vendorId,
+      '4,L-0630',
+    ].join(',');
+    const response = await upload(store, csv(`${header}\n${row}`));
+    expect(response.json().data, response.body).toMatchObject({ created: 1, errorCount: 0 });
+    const [stored] = await itemsOf(store);
+
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/v1/inventory/${stored!.id}`,
+      headers: bearer(store),
+    });
+    const item = read.json().data;
+    expect(item).toMatchObject({
+      description: 'Greek Yoghurt 500 g',
+      category: 'Dairy',
+      brand: 'Hillside',
+      department: 'Chilled',
+      itemSku: 'YOG-500',
+      itemUpc: '036000291452',
+      packSize: '500 g',
+      qtyShipped: 24,
+      remainingStock: 18,
+      salesWeekly: 6.5,
+      location: 'Cooler 2',
+      aisle: 'A4',
+      row: 'R2',
+      bin: 'B7',
+      unitCost: 1.2345,
+      vendorCost: 1.1,
+      custCostEach: 1.5,
+      unitRetail: 2.49,
+      advertisingFlag: true,
+      orderType: 'standing',
+      reorderPoint: 4,
+      expirationDate: '2031-06-30',
+      vendorId,
+    });
+    expect(stored!.gtin).toBe('00036000291452');
+    expect(item.lots).toEqual([
+      expect.objectContaining({
+        lotCode: 'L-0630',
+        quantity: 18,
+        expirationDate: '2031-06-30',
+        unitCost: 1.2345,
+      }),
+    ]);
+
+    const [movement] = await t.testDatabase.database.db
+      .selectFrom('stock_movements')
+      .selectAll()
+      .where('item_id', '=', stored!.id)
+      .execute();
+    expect(movement).toMatchObject({
+      type: 'receipt',
+      reason: 'received',
+      notes: 'Opening stock (bulk import)',
+      user_id: store.user.id,
+      lots: [{ lotId: item.lots[0].id, quantity: 18 }],
+    });
+    expect(
+      [movement!.quantity, movement!.stock_before, movement!.stock_after, movement!.unit_cost].map(Number),
+    ).toEqual([18, 0, 18, 1.2345]);
+
+    const history = await t.app.inject({
+      method: 'GET',
+      url: `/v1/inventory/${stored!.id}/history`,
+      headers: bearer(store),
+    });
+    expect(history.json().data.changes).toEqual([
+      expect.objectContaining({
+        field: 'created',
+        oldValue: null,
+        newValue: 'Greek Yoghurt 500 g',
+        changedBy: store.user.id,
+        reason: 'bulk import',
+      }),
+    ]);
+  });
+
+  it('leaves the non-null defaults to a file without those columns', async () => {
+    const store = await registerStore(t.app, 'Import defaults');
+    const response = await upload(store, csv('description,category\nOat milk 1 l,Dairy'));
+    expect(response.json().data, response.body).toMatchObject({ created: 1, errorCount: 0 });
+    const [stored] = await itemsOf(store);
+    expect(stored).toMatchObject({
+      advertising_flag: false,
+      remaining_stock: '0.000',
+      earliest_expiry: null,
+    });
+    expect(Number(stored!.qty_shipped)).toBe(0);
+  });
+
   it('recognises snake_case and camelCase headers and semicolon-separated files', async () => {
     const store = await registerStore(t.app, 'Import B');
     const response = await upload(

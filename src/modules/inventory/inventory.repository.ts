@@ -600,6 +600,34 @@ export async function liveItemsByKeys(
   return rows;
 }
 
+/** Tables that bulk import writes many rows of at once. */
+type BulkTable = 'inventory_items' | 'inventory_lots' | 'stock_movements' | 'item_changes';
+
+/**
+ * Many new rows in one statement whose text does not depend on how many there are: the rows
+ * travel as one JSON parameter that json_populate_recordset reads against the table's own row
+ * type. A multi-row VALUES list (12,500 parameters for 500 items) was built by Kysely and
+ * serialised by pg parameter by parameter, and parsed and planned by PostgreSQL for every batch:
+ * this way a 100,000-row import spent 2.9 s of Node CPU against 4.3 s, and took 22.2 s against
+ * 23.7 s (alternating runs). Every listed column is written: a row that leaves one out (or
+ * gives null) writes NULL, not the column's default, so list only columns every row gives or
+ * that may be NULL.
+ */
+export async function insertRows(
+  db: Executor,
+  table: BulkTable,
+  columns: readonly string[],
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const list = sql.join(columns.map((column) => sql.ref(column)));
+  await sql`
+    insert into ${sql.table(table)} (${list})
+    select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(
+    db,
+  );
+}
+
 /**
  * ANALYZE inventory_items from inside a tenant transaction: it steps out of the app role (ANALYZE
  * needs the owner), analyzes, and enters the tenant again. ANALYZE samples the rows this

@@ -59,6 +59,8 @@ const FIELD_COLUMNS = {
   reorderPoint: 'reorder_point',
 } as const satisfies Record<string, keyof ItemRow>;
 type Field = keyof typeof FIELD_COLUMNS;
+/** Every column columnsFrom can set: the fields' columns and the barcode's GTIN. */
+export const ITEM_INPUT_COLUMNS: readonly string[] = [...Object.values(FIELD_COLUMNS), 'gtin'];
 export const NUMERIC_FIELDS = new Set<Field>([
   'qtyShipped',
   'salesWeekly',

@@ -50,19 +50,25 @@ function statement(category: string | null, status: string | null): { text: stri
   return { text: `select ${countWhere(where)} as total, ${items(where)}`, extra: [] };
 }
 
+// Named (prepared) statements, as the API's pool sends them (src/platform/db/database.ts): the
+// ceiling must not pay a parse and plan per request that the API no longer pays.
+const names = new Map<string, string>();
+const nameOf = (text: string) => {
+  if (!names.has(text)) names.set(text, `ceiling_${names.size + 1}`);
+  return names.get(text)!;
+};
+
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://ceiling');
   const pageNumber = Number(url.searchParams.get('page') ?? 1);
   const limit = Number(url.searchParams.get('limit') ?? 50);
   const { text, extra } = statement(url.searchParams.get('category'), url.searchParams.get('status'));
   pool
-    .query<{ total: number; items: string }>(text, [
-      orgId,
-      limit,
-      (pageNumber - 1) * limit,
-      expiringBy(),
-      ...extra,
-    ])
+    .query<{ total: number; items: string }>({
+      name: nameOf(text),
+      text,
+      values: [orgId, limit, (pageNumber - 1) * limit, expiringBy(), ...extra],
+    })
     .then(({ rows }) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(`{"data":${rows[0]!.items},"total":${rows[0]!.total}}`);

@@ -24,6 +24,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      // Statements are prepared (src/platform/db/database.ts): one whose result columns change under
+      // it, as `*` does when a migration adds a column while an older instance runs, fails with
+      // "cached plan must not change result type". Repositories list their columns.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(selectAll|returningAll)$/]',
+          message: 'List the columns: a prepared `select *` breaks when a migration adds a column.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
       // Tests read JSON bodies as untyped values on purpose.

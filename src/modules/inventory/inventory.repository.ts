@@ -59,6 +59,24 @@ export async function findItem(db: Executor, orgId: string, id: string, lock = f
 
 export type ItemRow = NonNullable<Awaited<ReturnType<typeof findItem>>>;
 
+/**
+ * A new item, returned as findItem reads it. Its columns are listed, not `returning *`: statements
+ * are prepared (platform/db/database.ts), and a prepared statement whose result columns change
+ * under it (a migration adding a column while an older instance still runs) fails with "cached
+ * plan must not change result type".
+ */
+export async function insertItem(
+  db: Executor,
+  orgId: string,
+  columns: Record<string, unknown>,
+): Promise<ItemRow> {
+  return db
+    .insertInto('inventory_items')
+    .values({ ...columns, org_id: orgId } as never)
+    .returning(ITEM_COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
 export async function vendorExists(db: Executor, orgId: string, vendorId: string): Promise<boolean> {
   const row = await db
     .selectFrom('vendors')

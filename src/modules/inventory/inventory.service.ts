@@ -430,11 +430,7 @@ export class InventoryService {
       return await withTenant(this.#db, auth.orgId, async (trx) => {
         const ctx = await loadContext(trx, auth.orgId, this.#settings);
         await this.#checkVendor(trx, auth.orgId, body.vendorId);
-        const created = await trx
-          .insertInto('inventory_items')
-          .values({ org_id: auth.orgId, ...columnsFrom(body) } as never)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const created = await repo.insertItem(trx, auth.orgId, columnsFrom(body));
         await repo.insertChanges(trx, auth.orgId, created.id, auth.userId, [
           { field: 'created', oldValue: null, newValue: body.description },
         ]);

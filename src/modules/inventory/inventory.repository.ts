@@ -6,7 +6,6 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
-import { PLAN_EACH_TIME } from '../../platform/db/database.ts';
 import type { DB, MovementType } from '../../platform/db/schema.ts';
 import { enterTenant, type Executor } from '../../platform/db/tenant.ts';
 import type { Item, ItemStatus, ListQuery } from './inventory.schemas.ts';
@@ -453,19 +452,23 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
   let rank: ReturnType<typeof sql> | undefined;
   if (search) {
     // Full text with prefixes (org milk → Organic Whole Milk), or an exact code. Its total is
-    // counted with the page (a window count, below). A search that finds nothing is answered with
-    // an empty page; the service then corrects its spelling against the store's vocabulary and
+    // counted from the same scan as its page (below). A search that finds nothing is answered
+    // with an empty page; the service then corrects its spelling against the store's vocabulary and
     // asks again (spelling.ts).
     const code = query.search!.trim();
     const tsquery = prefixQuery(search);
+    // The query is parsed once per execution, in a sub-select, not per row: the statement is
+    // prepared, and a generic plan cannot fold to_tsquery('simple', $1) into a constant, so it
+    // ran for every matching row, in the filter and twice in the rank (2.3 ms against 1.5 ms).
+    const parsed = sql`(select to_tsquery('simple', ${tsquery}))`;
     base = base.where((eb) =>
       eb.or([
-        ...(tsquery ? [sql<SqlBool>`search_vector @@ to_tsquery('simple', ${tsquery})`] : []),
+        ...(tsquery ? [sql<SqlBool>`search_vector @@ ${parsed}`] : []),
         eb('item_sku', '=', code),
         eb('item_upc', '=', code),
       ]),
     );
-    rank = tsquery ? sql`ts_rank(search_vector, to_tsquery('simple', ${tsquery}))` : sql`0`;
+    rank = tsquery ? sql`ts_rank(search_vector, ${parsed})` : sql`0`;
   }
 
   const order = query.sortOrder ?? (query.sortBy === 'created_at' ? 'desc' : 'asc');
@@ -484,15 +487,10 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
       .limit(query.limit)
       .offset((query.page - 1) * query.limit);
   if (search) {
-    // A search's page carries its total as a window count: one scan of the matches instead of a
-    // count and then the page (measured: 2.7 ms against 5.2 ms for 966 matches of 100k items).
-    return {
-      search: {
-        page: page(base.select(['id', sortKey.as('sort_key'), sql<number>`count(*) over ()`.as('total')])),
-        direction,
-        count: base.select(sql<number>`count(*)::int`.as('count')),
-      },
-    } as const;
+    // A search's matches are read once (listPage keeps them as a materialised CTE), then counted
+    // and paged: one scan, instead of a count and then the page (2.7 ms against 5.2 ms for 966
+    // matches of 100k items), and cheaper than a window count over them (1.31 against 1.44 ms).
+    return { search: { matches: base.select(['id', sortKey.as('sort_key')]), direction } } as const;
   }
   // Any other page: an exact total, never a count over every item of the store. Without filters
   // beyond category it comes from the trigger-kept counters; for in_stock (most items) it is the
@@ -552,17 +550,19 @@ export async function listPage(
       .then((result) => result.rows[0]!);
     return { itemsJson: row.items, total: Number(row.total) };
   }
-  const { page, direction, count } = selection.search;
-  const row = await sql<{ total: number | null; items: string }>`${sql.raw(PLAN_EACH_TIME)}
-    with page as (${page})
-    select (select max(total) from page)::int as total,
-           ${apiItemsText(orgId, sql`array(select id from page order by sort_key ${sql.raw(direction)}, id)`, ctx)} as items`
+  const { matches, direction } = selection.search;
+  const row = await sql<{ total: number; items: string }>`
+    with matches as materialized (${matches})
+    select (select count(*) from matches)::int as total,
+           ${apiItemsText(
+             orgId,
+             sql`array(select id from matches order by sort_key ${sql.raw(direction)}, id
+                        limit ${query.limit} offset ${(query.page - 1) * query.limit})`,
+             ctx,
+           )} as items`
     .execute(db)
     .then((result) => result.rows[0]!);
-  if (row.total !== null) return { itemsJson: row.items, total: Number(row.total) };
-  // No row on this page: nothing matched, or the page is past the last one (then count).
-  if (query.page === 1) return { itemsJson: '[]', total: 0 };
-  return { itemsJson: '[]', total: Number((await count.executeTakeFirstOrThrow()).count) };
+  return { itemsJson: row.items, total: Number(row.total) };
 }
 
 /**

@@ -67,12 +67,6 @@ const pgTypes = {
   }) as typeof pg.types.getTypeParser,
 };
 
-/**
- * Put first in a statement whose best plan depends on its values (a full-text search: a few
- * matches or thousands), to keep it unnamed and planned for each execution's values. A prepared
- * one may settle on a generic plan: searches were 7% slower with one (PostgreSQL CPU per search).
- */
-export const PLAN_EACH_TIME = '/* planned each time */ ';
 /** Statements longer than this are not prepared: multi-row inserts, long IN lists. */
 const MAX_PREPARED_TEXT = 8_000;
 /** Distinct statement texts a pool prepares; later ones run unnamed, as before. */
@@ -93,12 +87,7 @@ function preparingPool(pool: pg.Pool): PostgresPool {
   const names = new Map<string, string>();
   const nameFor = (text: string): string | undefined => {
     let name = names.get(text);
-    if (
-      name === undefined &&
-      text.length <= MAX_PREPARED_TEXT &&
-      names.size < MAX_PREPARED_STATEMENTS &&
-      !text.startsWith(PLAN_EACH_TIME)
-    ) {
+    if (name === undefined && text.length <= MAX_PREPARED_TEXT && names.size < MAX_PREPARED_STATEMENTS) {
       name = `fc_${names.size + 1}`;
       names.set(text, name);
     }

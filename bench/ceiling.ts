@@ -2,7 +2,9 @@
  * The hardware ceiling for `list`: a bare node:http server with a pg pool (no framework, no auth,
  * no validation, no mapping) sending the same statement GET /v1/inventory sends for a page with an
  * optional category or status filter (inventory.repository.ts listSelection/listPage), written out
- * by hand. The API's throughput is reported as a share of this.
+ * by hand. The API's throughput is reported as a share of this. Pages from offset 10,000 on use
+ * the API's two-way statement (FROM_END_MIN_OFFSET); the benchmark reads the first 200 pages, so
+ * only the plain one is mirrored here.
  * Usage: DATABASE_URL=… BENCH_ORG=… PORT=… node bench/ceiling.ts
  */
 import http from 'node:http';

@@ -480,12 +480,9 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
   // rows are read.
   const sortKey = byRelevance ? sql`${rank}` : sql.ref(SORT_COLUMNS[query.sortBy]);
   const direction = byRelevance ? 'desc' : order;
+  const offset = (query.page - 1) * query.limit;
   const page = <Q extends SelectQueryBuilder<DB, 'inventory_items', object>>(selection: Q) =>
-    selection
-      .orderBy(sortKey, direction)
-      .orderBy('id')
-      .limit(query.limit)
-      .offset((query.page - 1) * query.limit);
+    selection.orderBy(sortKey, direction).orderBy('id').limit(query.limit).offset(offset);
   if (search) {
     // A search's matches are read once (listPage keeps them as a materialised CTE), then counted
     // and paged: one scan, instead of a count and then the page (2.7 ms against 5.2 ms for 966
@@ -519,8 +516,28 @@ export async function listSelection(db: Executor, orgId: string, query: ListQuer
     total = sql<number>`(${counted(undefined)}) - (${outOrLow}) - (${expiring})`;
   } else total = base.select(sql<number>`count(*)::int`.as('count'));
 
-  return { pageIds: page(base.select('id')), total } as const;
+  // The same page read from the other end of the same index, for listPage's deep pages: the
+  // exact reverse order (NULLs included: `asc` puts them last, `desc` first), skipping what lies
+  // after the page, given the total `count` as SQL. An empty page past the end takes no rows.
+  const reverse = direction === 'asc' ? 'desc' : 'asc';
+  const pageFromEnd = (count: Expression<number>) =>
+    base
+      .select(['id', sortKey.as('sort_key')])
+      .orderBy(sortKey, reverse)
+      .orderBy('id', 'desc')
+      .limit(sql<number>`greatest(least(${query.limit}::int, ${count} - ${offset}::int), 0)`)
+      .offset(sql<number>`greatest(${count} - ${offset}::int - ${query.limit}::int, 0)`);
+  return { pageIds: page(base.select('id')), total, offset, direction, pageFromEnd } as const;
 }
+
+/**
+ * From this offset on, a list page is read from whichever end of the sort is nearer (listPage).
+ * An offset page walks every index entry it skips: 1.6 ms for page 1 of 100,000 items, 7.8 ms at
+ * the middle, 11.6 ms for the last page (pgbench, one client). Below it the plain statement is
+ * used: the two-way one is planned per call like the plain one, but costs more to plan, which
+ * only pays once the walk it can save costs more than that.
+ */
+export const FROM_END_MIN_OFFSET = 10_000;
 
 /**
  * The page's items as one JSON text in the API's shape, built by tenant_api_items
@@ -540,12 +557,35 @@ export async function listPage(
   orgId: string,
   query: ListQuery,
   ctx: StatusContext,
+  fromEndMinOffset = FROM_END_MIN_OFFSET,
 ): Promise<{ itemsJson: string; total: number }> {
   const selection = await listSelection(db, orgId, query, ctx);
-  if (!selection.search) {
+  if (!selection.search && selection.offset < fromEndMinOffset) {
     const row = await sql<{ total: number; items: string }>`
       select (${selection.total}) as total,
              ${apiItemsText(orgId, sql`array(${selection.pageIds})`, ctx)} as items`
+      .execute(db)
+      .then((result) => result.rows[0]!);
+    return { itemsJson: row.items, total: Number(row.total) };
+  }
+  if (!selection.search) {
+    // A deep page: past the middle, the rows after it are fewer than the rows before it, so the
+    // page is read backwards from the end and put back in order (last page of 100,000 items:
+    // 1.5 ms against 11.6 ms). The exact total decides, in the same statement and snapshot; only
+    // the branch taken runs.
+    const count = sql<number>`(select n from total)`;
+    const { offset, direction } = selection;
+    const row = await sql<{ total: number; items: string }>`
+      with total as materialized (select (${selection.total}) as n)
+      select ${count} as total,
+             ${apiItemsText(
+               orgId,
+               sql`case when ${offset}::int * 2 > ${count}
+                     then array(select id from (${selection.pageFromEnd(count)}) as page
+                                 order by sort_key ${sql.raw(direction)}, id)
+                     else array(${selection.pageIds}) end`,
+               ctx,
+             )} as items`
       .execute(db)
       .then((result) => result.rows[0]!);
     return { itemsJson: row.items, total: Number(row.total) };

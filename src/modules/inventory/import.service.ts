@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
+import { timeOrderedId } from '../../platform/ids.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
@@ -298,7 +298,9 @@ export class ImportService {
         for (const field of missing) report({ row, field, message: 'is required for a new item' });
         continue;
       }
-      creates.push({ id: randomUUID(), values });
+      // Time-ordered, like the tables' own defaults (migration 0013): an import's items go to
+      // the right edge of every index that holds their id.
+      creates.push({ id: timeOrderedId(), values });
     }
     await this.#insertNew(trx, auth, creates, ctx);
     const before = result.created;
@@ -342,7 +344,7 @@ export class ImportService {
     );
     const stocked = creates.filter(({ values }) => stockOf(values) > 0);
     const lots = stocked.map(({ id, values }) => ({
-      id: randomUUID(),
+      id: timeOrderedId(),
       org_id: auth.orgId,
       item_id: id,
       quantity: stockOf(values),

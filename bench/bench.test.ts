@@ -33,6 +33,11 @@ describe('benchmark smoke run', () => {
       expect(scenario.errors, scenario.name).toBe(0);
       expect(scenario.non2xx, scenario.name).toBe(0);
     }
+    if (process.env.DATABASE_URL) {
+      expect(report.ceilingRoundRatios).toHaveLength(5);
+      const sorted = [...report.ceilingRoundRatios!].sort((x, y) => x - y);
+      expect(report.ceilingRatio).toBe(sorted[2]);
+    }
     expect(report.adjustHot.applied).toBeGreaterThan(0);
     expect(report.adjustHot.actualStock).toBe(report.adjustHot.expectedStock);
     expect(report.idleRssMb).toBeGreaterThan(0);

@@ -82,7 +82,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `- import (seed): ${report.seed.rows.toLocaleString('en')} rows in ${report.seed.seconds} s = ${report.seed.rowsPerSecond.toLocaleString('en')} rows/s, server peak RSS ${report.seed.peakRssMb} MB; plus ${report.seed.ledgerRows.toLocaleString('en')} ledger rows (a year of daily sales for a share of the items).`,
     `- idle server after start-up on the seeded data: ${report.idleRssMb} MB RSS.`,
-    `- list as a share of the ceiling: ${report.ceilingRatio === null ? 'n/a (the ceiling runs on PostgreSQL)' : `${Math.round(report.ceilingRatio * 100)}% (the two are measured in three alternating rounds, list first, then ceiling first, then list first, each after its own warm-up, so both see the same machine)`}.`,
+    `- list as a share of the ceiling: ${report.ceilingRatio === null ? 'n/a (the ceiling runs on PostgreSQL)' : `${Math.round(report.ceilingRatio * 100)}%: the median of ${report.ceilingRoundRatios?.length ?? 0} rounds in which the two take turns going first, each after its own warm-up, so both see the same machine (each round: ${(report.ceilingRoundRatios ?? []).map((ratio) => `${Math.round(ratio * 100)}%`).join(', ')}); the table's req/s pool all rounds`}.`,
     '',
     '## Budgets',
     '',

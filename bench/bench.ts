@@ -570,8 +570,11 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
         poolMax: 1,
       });
       try {
-        const { rows } = await sql<{ version: string }>`select version()`.execute(database.db);
-        return rows[0]!.version.split(' on ')[0]!;
+        const { rows } = await sql<{ version: string; autovacuum: string }>`
+          select version(), current_setting('autovacuum') as autovacuum`.execute(database.db);
+        // Said in the report because it shapes the figures after mix: with autovacuum off, nothing
+        // re-marks the pages mix updates as all-visible, and list pages fetch those rows' heap.
+        return `${rows[0]!.version.split(' on ')[0]!} (autovacuum ${rows[0]!.autovacuum})`;
       } finally {
         await database.close();
       }

@@ -17,7 +17,7 @@ describe('benchmark smoke run', () => {
       databaseUrl: process.env.DATABASE_URL,
     });
     expect(report.seed.rows).toBe(300);
-    expect(report.database).toMatch(/ \(autovacuum (on|off)\)$/);
+    expect(report.database).toMatch(/ \(autovacuum (on|off)\)(, Redis)?$/);
     expect(report.seed.ledgerRows).toBe(30 * 365);
     const names = report.scenarios.map((scenario) => scenario.name);
     expect(names).toEqual(

@@ -278,12 +278,6 @@ async function interleaved(
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 export async function runBench(bench: BenchOptions): Promise<BenchReport> {
   const log = bench.log ?? (() => {});
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fresh-choice-bench-'));
@@ -437,7 +431,14 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       );
       results.push(list, { ...bare, note: 'bare node:http + pg, same statement as list' });
       ceilingRoundRatios = ratios;
-      ceilingRatio = round(median(ratios), 3);
+      // The median: five rounds, so the middle one.
+      ceilingRatio = round(
+        percentile(
+          [...ratios].sort((x, y) => x - y),
+          50,
+        ),
+        3,
+      );
       await ceiling.stop();
     } else {
       log('list…');

@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
-import { timeOrderedId } from '../../platform/ids.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
+import { timeOrderedId } from '../../platform/ids.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';

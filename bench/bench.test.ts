@@ -15,6 +15,10 @@ describe('benchmark smoke run', () => {
       warmupSeconds: 0,
       ledgerShare: 0.1,
       databaseUrl: process.env.DATABASE_URL,
+      // Past autocannon's 10 s default: with the embedded database this run shares two cores with
+      // the rest of the suite, and its p99 there reached 1.7 s; a request that waits longer is
+      // load, not a defect. Errors still fail the test, with their kinds in the message.
+      requestTimeoutSeconds: 120,
     });
     expect(report.seed.rows).toBe(300);
     expect(report.database).toMatch(/ \(autovacuum (on|off)\)(, Redis)?$/);
@@ -31,7 +35,7 @@ describe('benchmark smoke run', () => {
     );
     for (const scenario of report.scenarios) {
       expect(scenario.requestsPerSecond, scenario.name).toBeGreaterThan(0);
-      expect(scenario.errors, scenario.name).toBe(0);
+      expect(scenario.errors, `${scenario.name}: ${JSON.stringify(scenario.errorKinds)}`).toBe(0);
       expect(scenario.non2xx, scenario.name).toBe(0);
     }
     if (process.env.DATABASE_URL) {

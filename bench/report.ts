@@ -56,6 +56,11 @@ const row = (scenario: ScenarioResult) => {
   const note = [
     scenario.note,
     odd.length ? `non-2xx: ${odd.map(([status, count]) => `${status}×${count}`).join(', ')}` : '',
+    Object.keys(scenario.errorKinds).length
+      ? `errors: ${Object.entries(scenario.errorKinds)
+          .map(([kind, count]) => `${kind}×${count}`)
+          .join(', ')}`
+      : '',
   ]
     .filter(Boolean)
     .join('; ');

@@ -108,6 +108,43 @@ export async function* readRows(path: string, kind: FileKind): AsyncGenerator<Ra
   }
 }
 
+/** A data row of an import file: its row number as the file shows it, and its fields. */
+export interface PendingRow {
+  row: number;
+  parsed: ParsedRow;
+}
+
+/**
+ * The file's data rows, parsed against its header row, in batches of `size` (the last may be
+ * shorter). Blank rows are skipped; a file without a recognisable header, or without any rows,
+ * is refused. Rows are parsed as the batches are asked for, so a caller that asks for the next
+ * batch while the database applies the previous one overlaps the two.
+ */
+export async function* readBatches(path: string, kind: FileKind, size: number): AsyncGenerator<PendingRow[]> {
+  let columns: Map<number, ImportField> | null = null;
+  let batch: PendingRow[] = [];
+  for await (const raw of readRows(path, kind)) {
+    if (raw.cells.every((cell) => cellText(cell) === '')) continue;
+    if (!columns) {
+      columns = mapHeader(raw.cells);
+      if (!columns) {
+        throw importError(
+          'No recognisable header row: the first row must name the columns, with at least a description, SKU or UPC column',
+          'NO_HEADER',
+        );
+      }
+      continue;
+    }
+    batch.push({ row: raw.row, parsed: parseRow(raw.cells, columns) });
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (!columns) throw importError('The file has no rows', 'EMPTY_FILE');
+  if (batch.length > 0) yield batch;
+}
+
 /** exceljs cell values (formulas, rich text, hyperlinks, errors) reduced to a plain cell. */
 function cellValue(value: unknown): Cell {
   if (value === null || value === undefined) return '';

@@ -6,14 +6,11 @@ import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { gtinOf } from './barcode.ts';
 import {
-  cellText,
   type FileKind,
   type ImportField,
-  importError,
-  mapHeader,
   type ParsedRow,
-  parseRow,
-  readRows,
+  type PendingRow,
+  readBatches,
 } from './import.rows.ts';
 import * as repo from './inventory.repository.ts';
 import {
@@ -54,7 +51,7 @@ const MID_IMPORT_ANALYZE_ROWS = 5000;
 const ANALYZE_AFTER_ROWS = 1000;
 const MAX_REPORTED_ERRORS = 1000;
 
-/** The columns each bulk insert writes (every one, for every row: see repo.insertRows). */
+/** The columns each bulk insert writes (every one, for every row: see repo.insertRowSets). */
 const ITEM_IMPORT_COLUMNS = [
   'id',
   'org_id',
@@ -104,12 +101,25 @@ class RollBack extends Error {
   }
 }
 
-interface PendingRow {
+type Values = ParsedRow['values'];
+
+/** A row that passed its format checks, with the keys it is matched by. */
+interface CheckedRow {
   row: number;
-  parsed: ParsedRow;
+  values: Values;
+  sku?: string;
+  upc?: string;
+  gtin?: string;
+  vendorId?: string;
 }
 
-type Values = ParsedRow['values'];
+/** What the database knows of a batch's keys: the live items they match, and the vendors that exist. */
+interface Lookups {
+  bySku: Map<string, string>;
+  byGtin: Map<string, string>;
+  byUpc: Map<string, string>;
+  knownVendors: Set<string>;
+}
 
 /**
  * Bulk import. The file is read as a stream of rows; rows are checked and applied in batches of
@@ -146,28 +156,36 @@ export class ImportService {
       outcome = await withTenant(this.#db, auth.orgId, async (trx) => {
         const ctx = await loadContext(trx, auth.orgId, this.#settings);
         const seenInFile = new Map<string, number>();
-        let columns: Map<number, ImportField> | null = null;
-        let batch: PendingRow[] = [];
-        for await (const raw of readRows(path, kind)) {
-          if (raw.cells.every((cell) => cellText(cell) === '')) continue;
-          if (!columns) {
-            columns = mapHeader(raw.cells);
-            if (!columns) {
-              throw importError(
-                'No recognisable header row: the first row must name the columns, with at least a description, SKU or UPC column',
-                'NO_HEADER',
-              );
+        // The previous batch's insert. It is not waited for before the next batch is read: Node
+        // parses and checks batch N+1 while PostgreSQL writes batch N, and N+1's lookups queue
+        // behind that insert on the transaction's connection, so they see its rows. Waited for
+        // (with the lookups, or after the last batch) before anything depends on it, and never
+        // left unhandled meanwhile (its failure fails the import when it is waited for).
+        let inserting: Promise<void> = Promise.resolve();
+        try {
+          for await (const batch of readBatches(path, kind, BATCH_ROWS)) {
+            const rows = this.#check(batch, result);
+            const [, found] = await Promise.all([inserting, this.#lookUp(trx, auth.orgId, rows)]);
+            const creates = await this.#decide(trx, auth, rows, found, options, ctx, result, seenInFile);
+            inserting = this.#insertNew(trx, auth, creates, ctx);
+            inserting.catch(() => {});
+            const before = result.created;
+            result.created += creates.length;
+            if (before < MID_IMPORT_ANALYZE_ROWS && result.created >= MID_IMPORT_ANALYZE_ROWS) {
+              // The statistics predate this import: for a store new to the table they say it has
+              // no items, and PostgreSQL planned each batch's match step as a hash of all the
+              // store's items so far (15 ms a batch at 60k items, 2.6 s of a 100k-row import)
+              // instead of 500 key probes. One ANALYZE here, which counts this transaction's own
+              // rows (so after the insert), corrects it.
+              await inserting;
+              await repo.analyzeItemsMidTransaction(trx, auth.orgId);
             }
-            continue;
           }
-          batch.push({ row: raw.row, parsed: parseRow(raw.cells, columns) });
-          if (batch.length >= BATCH_ROWS) {
-            await this.#applyBatch(trx, auth, batch, options, ctx, result, seenInFile);
-            batch = [];
-          }
+          await inserting;
+        } finally {
+          // On a failure part-way (a malformed line, say), the rollback follows the insert in flight.
+          await inserting.catch(() => {});
         }
-        if (!columns) throw importError('The file has no rows', 'EMPTY_FILE');
-        await this.#applyBatch(trx, auth, batch, options, ctx, result, seenInFile);
         if (result.created + result.updated > 0) {
           // One event for the import, not one per row: listeners refresh instead of replaying 100k changes.
           await repo.insertEvents(trx, auth.orgId, [
@@ -199,63 +217,74 @@ export class ImportService {
     return outcome;
   }
 
-  async #applyBatch(
+  /** Counts the batch, reports its rows' format errors, and returns the rows that passed. */
+  #check(batch: PendingRow[], result: ImportResult): CheckedRow[] {
+    result.processed += batch.length;
+    const rows: CheckedRow[] = [];
+    for (const { row, parsed } of batch) {
+      for (const error of parsed.errors)
+        reportError(result, { row, field: error.field, message: error.message });
+      if (parsed.errors.length > 0) continue;
+      const text = (field: ImportField) => (parsed.values[field] as string | undefined) || undefined;
+      const upc = text('itemUpc');
+      rows.push({
+        row,
+        values: parsed.values,
+        sku: text('itemSku'),
+        upc,
+        gtin: gtinOf(upc) ?? undefined,
+        vendorId: text('vendorId'),
+      });
+    }
+    return rows;
+  }
+
+  /** The live items the rows' SKUs and barcodes match, and which of their vendors exist. */
+  async #lookUp(trx: Transaction<DB>, orgId: string, rows: CheckedRow[]): Promise<Lookups> {
+    const present = (key: 'sku' | 'upc' | 'gtin' | 'vendorId') =>
+      rows.map((row) => row[key]).filter((value): value is string => value !== undefined);
+    const vendorIds = [...new Set(present('vendorId'))];
+    const [existing, vendors] = await Promise.all([
+      repo.liveItemsByKeys(trx, orgId, {
+        skus: present('sku'),
+        gtins: present('gtin'),
+        upcs: present('upc'),
+      }),
+      vendorIds.length
+        ? trx
+            .selectFrom('vendors')
+            .select('id')
+            .where('org_id', '=', orgId)
+            .where('id', 'in', vendorIds)
+            .execute()
+        : [],
+    ]);
+    return {
+      bySku: new Map(existing.filter((item) => item.item_sku).map((item) => [item.item_sku!, item.id])),
+      byGtin: new Map(existing.filter((item) => item.gtin).map((item) => [item.gtin!, item.id])),
+      byUpc: new Map(existing.filter((item) => item.item_upc).map((item) => [item.item_upc!, item.id])),
+      knownVendors: new Set(vendors.map((vendor) => vendor.id)),
+    };
+  }
+
+  /**
+   * Each row's fate: an error, skipped, an update of the item it matches (applied here), or a
+   * new item (returned, for #insertNew).
+   */
+  async #decide(
     trx: Transaction<DB>,
     auth: AuthContext,
-    batch: PendingRow[],
+    rows: CheckedRow[],
+    found: Lookups,
     options: ImportOptions,
     ctx: InventoryContext,
     result: ImportResult,
     seenInFile: Map<string, number>,
-  ) {
-    const report = (error: ImportError) => {
-      result.errorCount++;
-      if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push(error);
-    };
-    result.processed += batch.length;
-    const valid = batch.filter(({ row, parsed }) => {
-      for (const error of parsed.errors) report({ row, field: error.field, message: error.message });
-      return parsed.errors.length === 0;
-    });
-
-    const text = (values: Values, field: ImportField) => values[field] as string | undefined;
-    const skus = valid
-      .map(({ parsed }) => text(parsed.values, 'itemSku'))
-      .filter((sku): sku is string => Boolean(sku));
-    const upcs = valid
-      .map(({ parsed }) => text(parsed.values, 'itemUpc'))
-      .filter((upc): upc is string => Boolean(upc));
-    const gtins = upcs.map(gtinOf).filter((gtin): gtin is string => Boolean(gtin));
-    const vendorIds = [
-      ...new Set(valid.map(({ parsed }) => text(parsed.values, 'vendorId')).filter(Boolean)),
-    ] as string[];
-
-    const existing = await repo.liveItemsByKeys(trx, auth.orgId, { skus, gtins, upcs });
-    const bySku = new Map(existing.filter((item) => item.item_sku).map((item) => [item.item_sku!, item.id]));
-    const byGtin = new Map(existing.filter((item) => item.gtin).map((item) => [item.gtin!, item.id]));
-    const byUpc = new Map(existing.filter((item) => item.item_upc).map((item) => [item.item_upc!, item.id]));
-    const knownVendors = new Set(
-      vendorIds.length
-        ? (
-            await trx
-              .selectFrom('vendors')
-              .select('id')
-              .where('org_id', '=', auth.orgId)
-              .where('id', 'in', vendorIds)
-              .execute()
-          ).map((vendor) => vendor.id)
-        : [],
-    );
-
+  ): Promise<Array<{ id: string; values: Values }>> {
     const creates: Array<{ id: string; values: Values }> = [];
-    for (const { row, parsed } of valid) {
-      const values = parsed.values;
-      const sku = text(values, 'itemSku');
-      const upc = text(values, 'itemUpc');
-      const gtin = gtinOf(upc);
-      const vendorId = text(values, 'vendorId');
-      if (vendorId && !knownVendors.has(vendorId)) {
-        report({ row, field: 'vendorId', message: 'no such vendor in this store' });
+    for (const { row, values, sku, upc, gtin, vendorId } of rows) {
+      if (vendorId && !found.knownVendors.has(vendorId)) {
+        reportError(result, { row, field: 'vendorId', message: 'no such vendor in this store' });
         continue;
       }
       // The same SKU or barcode earlier in this file.
@@ -266,7 +295,7 @@ export class ImportService {
       if (earlierRow !== undefined) {
         if (options.skipDuplicates) result.skipped++;
         else
-          report({
+          reportError(result, {
             row,
             field: sku ? 'itemSku' : 'itemUpc',
             message: `duplicates row ${earlierRow} of this file`,
@@ -276,7 +305,10 @@ export class ImportService {
       for (const key of keys) seenInFile.set(key, row);
 
       const match =
-        (sku && bySku.get(sku)) || (gtin && byGtin.get(gtin)) || (upc && byUpc.get(upc)) || undefined;
+        (sku && found.bySku.get(sku)) ||
+        (gtin && found.byGtin.get(gtin)) ||
+        (upc && found.byUpc.get(upc)) ||
+        undefined;
       if (match) {
         if (options.updateExisting) {
           const { lotCode: _lotCode, ...update } = values;
@@ -285,7 +317,7 @@ export class ImportService {
         } else if (options.skipDuplicates) {
           result.skipped++;
         } else {
-          report({
+          reportError(result, {
             row,
             field: sku ? 'itemSku' : 'itemUpc',
             message: `an item with this ${sku ? 'SKU' : 'barcode'} already exists; set updateExisting or skipDuplicates`,
@@ -295,98 +327,86 @@ export class ImportService {
       }
       const missing = (['description', 'category'] as const).filter((field) => !values[field]);
       if (missing.length) {
-        for (const field of missing) report({ row, field, message: 'is required for a new item' });
+        for (const field of missing)
+          reportError(result, { row, field, message: 'is required for a new item' });
         continue;
       }
       // Time-ordered, like the tables' own defaults (migration 0013): an import's items go to
       // the right edge of every index that holds their id.
       creates.push({ id: timeOrderedId(), values });
     }
-    await this.#insertNew(trx, auth, creates, ctx);
-    const before = result.created;
-    result.created += creates.length;
-    if (before < MID_IMPORT_ANALYZE_ROWS && result.created >= MID_IMPORT_ANALYZE_ROWS) {
-      // The statistics predate this import: for a store new to the table they say it has no
-      // items, and PostgreSQL planned each batch's match step as a hash of all the store's items
-      // so far (15 ms a batch at 60k items, 2.6 s of a 100k-row import) instead of 500 key
-      // probes. One ANALYZE here, which counts this transaction's own rows, corrects it.
-      await repo.analyzeItemsMidTransaction(trx, auth.orgId);
-    }
+    return creates;
   }
 
   /**
-   * New items, their opening lots, receipts and history: one statement per table, the rows as one
-   * JSON parameter (repo.insertRows).
+   * New items, their opening lots, receipts and history, in one statement (repo.insertRowSets).
    */
   async #insertNew(
     trx: Kysely<DB>,
     auth: AuthContext,
     creates: Array<{ id: string; values: Values }>,
     ctx: InventoryContext,
-  ) {
+  ): Promise<void> {
     if (creates.length === 0) return;
     const stockOf = (values: Values) => Number(values.remainingStock ?? 0);
-    await repo.insertRows(
-      trx,
-      'inventory_items',
-      ITEM_IMPORT_COLUMNS,
-      creates.map(({ id, values }) => ({
-        // The table's defaults (0003) for the two non-null fields a file may leave out: every
-        // listed column is written, so an absent one would be NULL.
-        qty_shipped: 0,
-        advertising_flag: false,
-        ...columnsFrom(values as never),
-        id,
-        org_id: auth.orgId,
-        remaining_stock: stockOf(values),
-        earliest_expiry: stockOf(values) > 0 ? ((values.expirationDate as string | undefined) ?? null) : null,
-      })),
-    );
-    const stocked = creates.filter(({ values }) => stockOf(values) > 0);
-    const lots = stocked.map(({ id, values }) => ({
-      id: timeOrderedId(),
+    const items = creates.map(({ id, values }) => ({
+      // The table's defaults (0003) for the two non-null fields a file may leave out: every
+      // listed column is written, so an absent one would be NULL.
+      qty_shipped: 0,
+      advertising_flag: false,
+      ...columnsFrom(values as never),
+      id,
       org_id: auth.orgId,
-      item_id: id,
-      quantity: stockOf(values),
-      initial_quantity: stockOf(values),
-      expiration_date: (values.expirationDate as string | undefined) ?? null,
-      received_date: ctx.today,
-      unit_cost: (values.unitCost as number | undefined) ?? null,
-      lot_code: (values.lotCode as string | undefined) ?? null,
+      remaining_stock: stockOf(values),
+      earliest_expiry: stockOf(values) > 0 ? ((values.expirationDate as string | undefined) ?? null) : null,
     }));
-    await repo.insertRows(trx, 'inventory_lots', LOT_COLUMNS, lots);
-    await repo.insertRows(
-      trx,
-      'stock_movements',
-      MOVEMENT_COLUMNS,
-      lots.map((lot) => ({
-        org_id: auth.orgId,
-        item_id: lot.item_id,
-        type: 'receipt',
-        reason: 'received',
-        quantity: lot.quantity,
-        stock_before: 0,
-        stock_after: lot.quantity,
-        lots: [{ lotId: lot.id, quantity: lot.quantity }],
-        unit_cost: lot.unit_cost,
-        notes: 'Opening stock (bulk import)',
-        user_id: auth.userId,
-      })),
-    );
-    await repo.insertRows(
-      trx,
-      'item_changes',
-      CHANGE_COLUMNS,
-      creates.map(({ id, values }) => ({
+    const lots = creates
+      .filter(({ values }) => stockOf(values) > 0)
+      .map(({ id, values }) => ({
+        id: timeOrderedId(),
         org_id: auth.orgId,
         item_id: id,
-        field: 'created',
-        // Nothing before creation: SQL NULL, read back as null like any history value.
-        old_value: null,
-        new_value: values.description ?? null,
-        reason: 'bulk import',
-        changed_by: auth.userId,
-      })),
-    );
+        quantity: stockOf(values),
+        initial_quantity: stockOf(values),
+        expiration_date: (values.expirationDate as string | undefined) ?? null,
+        received_date: ctx.today,
+        unit_cost: (values.unitCost as number | undefined) ?? null,
+        lot_code: (values.lotCode as string | undefined) ?? null,
+      }));
+    const receipts = lots.map((lot) => ({
+      org_id: auth.orgId,
+      item_id: lot.item_id,
+      type: 'receipt',
+      reason: 'received',
+      quantity: lot.quantity,
+      stock_before: 0,
+      stock_after: lot.quantity,
+      lots: [{ lotId: lot.id, quantity: lot.quantity }],
+      unit_cost: lot.unit_cost,
+      notes: 'Opening stock (bulk import)',
+      user_id: auth.userId,
+    }));
+    const history = creates.map(({ id, values }) => ({
+      org_id: auth.orgId,
+      item_id: id,
+      field: 'created',
+      // Nothing before creation: SQL NULL, read back as null like any history value.
+      old_value: null,
+      new_value: values.description ?? null,
+      reason: 'bulk import',
+      changed_by: auth.userId,
+    }));
+    await repo.insertRowSets(trx, [
+      { table: 'inventory_items', columns: ITEM_IMPORT_COLUMNS, rowsJson: JSON.stringify(items) },
+      { table: 'inventory_lots', columns: LOT_COLUMNS, rowsJson: JSON.stringify(lots) },
+      { table: 'stock_movements', columns: MOVEMENT_COLUMNS, rowsJson: JSON.stringify(receipts) },
+      { table: 'item_changes', columns: CHANGE_COLUMNS, rowsJson: JSON.stringify(history) },
+    ]);
   }
+}
+
+/** Counts an error, and lists it among the first MAX_REPORTED_ERRORS. */
+function reportError(result: ImportResult, error: ImportError) {
+  result.errorCount++;
+  if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push(error);
 }

@@ -392,7 +392,7 @@ function newItemRows(values: Values, auth: AuthContext, ctx: InventoryContext): 
       // listed column is written, so an absent one would be NULL.
       qty_shipped: 0,
       advertising_flag: false,
-      ...columnsFrom(values as never),
+      ...columnsFrom(values),
       id,
       org_id: auth.orgId,
       remaining_stock: stock,

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse } from 'csv-parse';
+import { CsvError, type InfoRecord, parse } from 'csv-parse';
 import { AppError } from '../../platform/http/errors.ts';
 import { NUMERIC_FIELDS } from './inventory.service.ts';
 
@@ -72,6 +72,9 @@ async function sniffDelimiter(path: string): Promise<string> {
 
 export async function* readRows(path: string, kind: FileKind): AsyncGenerator<RawRow> {
   if (kind === 'csv') {
+    // The last line csv-parse read a whole row from. It runs ahead of the rows taken from the
+    // stream, whose buffered rows are dropped when it fails.
+    let lastParsedRow = 0;
     const parser = createReadStream(path).pipe(
       parse({
         bom: true,
@@ -80,13 +83,26 @@ export async function* readRows(path: string, kind: FileKind): AsyncGenerator<Ra
         skip_empty_lines: true,
         trim: true,
         info: true,
+        on_record: (record: string[], info: InfoRecord) => {
+          lastParsedRow = info.lines;
+          return record;
+        },
       }),
     );
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      yield { row: info.lines, cells: record };
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{
+        record: string[];
+        info: { lines: number };
+      }>) {
+        yield { row: info.lines, cells: record };
+      }
+    } catch (error) {
+      // The client's file is at fault. For a quote left open, csv-parse names the line where the
+      // file ended, so the message also says where the last readable row was.
+      if (error instanceof CsvError) {
+        throw importError(`The file is not valid CSV after row ${lastParsedRow}: ${error.message}`);
+      }
+      throw error;
     }
     return;
   }

@@ -346,10 +346,8 @@ describe('bulk import', () => {
       t.testDatabase.database.db,
     );
     try {
-      const rows = Array.from(
-        { length: 700 },
-        (_, index) => `Item ${index},Produce,${index === 650 ? '' : ''}${index}`,
-      );
+      // The second batch's insert fails while the third batch is read and its lookups queued.
+      const rows = Array.from({ length: 1200 }, (_, index) => `Item ${index},Produce,${index}`);
       rows[650] = 'BOOM,Produce,650';
       const response = await upload(store, csv(['description,category,qty', ...rows].join('\n')));
       expect(response.statusCode).toBe(500);
@@ -357,6 +355,23 @@ describe('bulk import', () => {
     } finally {
       await sql`drop trigger boom on inventory_items`.execute(t.testDatabase.database.db);
     }
+  });
+
+  it('refuses a malformed CSV line with 400 naming it, and keeps none of the rows before it', async () => {
+    const store = await registerStore(t.app, 'Import G2');
+    // Two batches are in (the second still being written) when line 1,102 turns out unreadable.
+    const rows = Array.from({ length: 1200 }, (_, index) => `Item ${index},Produce,${index}`);
+    rows[1100] = '"Unclosed quote,Produce,1';
+    const response = await upload(store, csv(['description,category,qty', ...rows].join('\n')));
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      success: false,
+      error: {
+        code: 'INVALID_IMPORT_FILE',
+        message: expect.stringMatching(/^The file is not valid CSV after row 1101: Quote Not Closed/),
+      },
+    });
+    expect(await itemsOf(store)).toEqual([]);
   });
 
   it.each([

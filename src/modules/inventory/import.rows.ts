@@ -114,13 +114,23 @@ export async function* readRows(path: string, kind: FileKind): AsyncGenerator<Ra
     styles: 'cache',
     worksheets: 'emit',
   });
-  for await (const worksheet of workbook) {
-    for await (const row of worksheet) {
-      const values = row.values as unknown[];
-      // exceljs rows are 1-based: index 0 is always empty.
-      yield { row: row.number, cells: Array.from(values.slice(1), cellValue) };
+  let lastRow = 0;
+  try {
+    for await (const worksheet of workbook) {
+      for await (const row of worksheet) {
+        const values = row.values as unknown[];
+        lastRow = row.number;
+        // exceljs rows are 1-based: index 0 is always empty.
+        yield { row: row.number, cells: Array.from(values.slice(1), cellValue) };
+      }
+      return; // the first sheet only
     }
-    return; // the first sheet only
+  } catch (error) {
+    // Only reading the workbook runs in here (a consumer's error is not thrown into a generator):
+    // a ZIP that does not unpack, or a sheet that does not parse, is the file's fault.
+    throw importError(
+      `The file is not a readable XLSX workbook${lastRow ? ` after row ${lastRow}` : ''}: ${(error as Error).message}`,
+    );
   }
 }
 

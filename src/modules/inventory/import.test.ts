@@ -389,6 +389,12 @@ describe('bulk import', () => {
     ],
     ['an empty file', { filename: 'empty.csv', content: '' }, 400, 'EMPTY_FILE'],
     [
+      'a damaged XLSX',
+      { filename: 'stock.xlsx', content: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(600, 7)]) },
+      400,
+      'INVALID_IMPORT_FILE',
+    ],
+    [
       'a file with no recognisable header',
       { filename: 'x.csv', content: 'foo,bar\n1,2\n' },
       400,

@@ -20,7 +20,7 @@ export interface RawRow {
   cells: Cell[];
 }
 
-export function cellText(cell: Cell | undefined): string {
+function cellText(cell: Cell | undefined): string {
   if (cell === undefined) return '';
   return cell instanceof Date ? cell.toISOString().slice(0, 10) : String(cell).trim();
 }
@@ -70,7 +70,7 @@ async function sniffDelimiter(path: string): Promise<string> {
   }
 }
 
-export async function* readRows(path: string, kind: FileKind): AsyncGenerator<RawRow> {
+async function* readRows(path: string, kind: FileKind): AsyncGenerator<RawRow> {
   if (kind === 'csv') {
     // The last line csv-parse read a whole row from. It runs ahead of the rows taken from the
     // stream, whose buffered rows are dropped when it fails.
@@ -258,7 +258,7 @@ const ALIAS_TO_FIELD = new Map<string, ImportField>(
 const squash = (caption: string) => caption.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** Column index → field, from a header row; null when the row has no recognisable item column. */
-export function mapHeader(cells: Cell[]): Map<number, ImportField> | null {
+function mapHeader(cells: Cell[]): Map<number, ImportField> | null {
   const columns = new Map<number, ImportField>();
   cells.forEach((cell, index) => {
     const field = ALIAS_TO_FIELD.get(squash(cellText(cell)));

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'bench/.out/', 'dist/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'bench/.out/', 'dist/', 'test/client/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -3,7 +3,6 @@ import path from 'node:path';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import helmet from 'helmet';
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
@@ -26,9 +25,9 @@ import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { migrate } from './platform/db/migrate.ts';
-import { ErrorEnvelope } from './platform/http/envelope.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
+import { registerOpenApi } from './platform/http/openapi.ts';
 import { logDestination, loggerOptions, requestIdFor } from './platform/logger.ts';
 import { createPlatform, type Platform, type PlatformOverrides } from './platform/platform.ts';
 
@@ -125,63 +124,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(compress, { global: true, threshold: 1024 });
 
-  app.addSchema(ErrorEnvelope);
-  // Remember each route's permission (and streamed multipart body) to state them in the OpenAPI document.
-  const permissionByOperation = new Map<string, string>();
-  const multipartByOperation = new Map<string, unknown>();
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) {
-      const key = `${method.toLowerCase()} ${route.url}`;
-      if (route.config?.permission) permissionByOperation.set(key, route.config.permission);
-      if (route.config?.multipartBody) multipartByOperation.set(key, route.config.multipartBody);
-    }
-  });
-  await app.register(swagger, {
-    transformObject: (documentObject) => {
-      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
-      const { openapiObject } = documentObject;
-      for (const [path, operations] of Object.entries(openapiObject.paths ?? {})) {
-        const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1');
-        for (const [method, operation] of Object.entries(
-          operations as Record<string, Record<string, unknown>>,
-        )) {
-          const permission = permissionByOperation.get(`${method} ${fastifyPath}`);
-          if (permission) operation['x-permission'] = permission;
-          const multipartBody = multipartByOperation.get(`${method} ${fastifyPath}`);
-          if (multipartBody) {
-            operation.requestBody = {
-              required: true,
-              content: { 'multipart/form-data': { schema: multipartBody } },
-            };
-          }
-        }
-      }
-      return openapiObject;
-    },
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Fresh Choice API',
-        version: APP_VERSION,
-        description:
-          'Inventory management for grocery and fresh-food stores. Every response uses the `ApiResponse` envelope: ' +
-          '`{ success, data?, error?: {code, message, details?}, meta: {timestamp, requestId, pagination?} }`.',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-      tags: [
-        { name: 'auth', description: 'Registration, sign-in, tokens, password recovery' },
-        { name: 'users', description: 'Your profile; members, roles and the audit trail (admin)' },
-        { name: 'settings', description: 'Store settings' },
-        {
-          name: 'inventory',
-          description: 'Items, lots with expiry, the stock ledger, search, import, barcodes',
-        },
-        { name: 'operations', description: 'Health, metrics and this document' },
-      ],
-    },
-  });
+  // The OpenAPI document: registered before the routes, so it sees each one as it is added.
+  await registerOpenApi(app, { version: APP_VERSION });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(opsRoutes, { platform, metrics, version: APP_VERSION });

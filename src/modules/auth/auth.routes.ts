@@ -32,7 +32,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         body: RegisterBody,
         response: { 201: Envelope(LoginResponse) },
       },
-      { errors: [409] },
+      { errors: [409], rateLimits: ['register'] },
     ),
     async (request, reply) => {
       await guard.limit('register', `ip:${request.ip}`, reply);
@@ -52,7 +52,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         body: LoginBody,
         response: { 200: Envelope(LoginResponse) },
       },
-      { errors: [401] },
+      { errors: [401], rateLimits: ['authIp', 'authAccount'] },
     ),
     async (request, reply) => {
       await guard.limit('authIp', `ip:${request.ip}`, reply);
@@ -72,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         body: RefreshBody,
         response: { 200: Envelope(LoginResponse) },
       },
-      { errors: [401] },
+      { errors: [401], rateLimits: ['session'] },
     ),
     async (request, reply) => {
       await guard.limit('session', `ip:${request.ip}`, reply);
@@ -82,12 +82,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/logout',
-    guard.publicRoute({
-      tags,
-      summary: 'End the session a refresh token belongs to',
-      body: LogoutBody,
-      response: { 200: Envelope(Message) },
-    }),
+    guard.publicRoute(
+      {
+        tags,
+        summary: 'End the session a refresh token belongs to',
+        description: 'Always answers 200: an unknown or already ended token changes nothing.',
+        body: LogoutBody,
+        response: { 200: Envelope(Message) },
+      },
+      { rateLimits: ['session'] },
+    ),
     async (request, reply) => {
       await guard.limit('session', `ip:${request.ip}`, reply);
       await service.logout(request.body.refreshToken, request.ip);
@@ -97,13 +101,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/forgot-password',
-    guard.publicRoute({
-      tags,
-      summary: 'E-mail a single-use password reset link (valid one hour)',
-      description: 'Always answers 200, whether or not the address has an account.',
-      body: ForgotPasswordBody,
-      response: { 200: Envelope(Message) },
-    }),
+    guard.publicRoute(
+      {
+        tags,
+        summary: 'E-mail a single-use password reset link (valid one hour)',
+        description: 'Always answers 200, whether or not the address has an account.',
+        body: ForgotPasswordBody,
+        response: { 200: Envelope(Message) },
+      },
+      { rateLimits: ['authIp', 'authAccount'] },
+    ),
     async (request, reply) => {
       await guard.limit('authIp', `ip:${request.ip}`, reply);
       await guard.limit('authAccount', `forgot:${normaliseEmail(request.body.email)}`, reply);
@@ -114,12 +121,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/reset-password',
-    guard.publicRoute({
-      tags,
-      summary: 'Set a new password with a reset or invitation token; ends every session of the user',
-      body: ResetPasswordBody,
-      response: { 200: Envelope(Message) },
-    }),
+    guard.publicRoute(
+      {
+        tags,
+        summary: 'Set a new password with a reset or invitation token; ends every session of the user',
+        description: 'The token comes from the reset or invitation e-mail and is single use.',
+        body: ResetPasswordBody,
+        response: { 200: Envelope(Message) },
+      },
+      { rateLimits: ['authIp', 'authAccount'] },
+    ),
     async (request, reply) => {
       await guard.limit('authIp', `ip:${request.ip}`, reply);
       await guard.limit('authAccount', `reset:${hashOpaqueToken(request.body.token).slice(0, 32)}`, reply);

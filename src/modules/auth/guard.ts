@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, FastifySchema, onRequestAsyncHookHan
 import type { UserRole } from '../../platform/db/schema.ts';
 import { ErrorEnvelope } from '../../platform/http/envelope.ts';
 import { errors } from '../../platform/http/errors.ts';
+import { rateLimitNotes } from '../../platform/http/openapi.ts';
 import type { RateLimitBucket, RateLimiter } from '../../platform/http/rate-limit.ts';
 import { type Permission, permissionSetOf } from './permissions.ts';
 import type { SessionStates } from './session-state.ts';
@@ -48,6 +49,13 @@ export interface ProtectOptions {
   errors?: number[];
 }
 
+export interface PublicRouteOptions {
+  /** The buckets the handler counts the request against (guard.limit), for the OpenAPI document. */
+  rateLimits?: RateLimitBucket[];
+  /** Extra documented error statuses for this route (e.g. 401, 409). */
+  errors?: number[];
+}
+
 export class Guard {
   readonly #tokens: AccessTokens;
   readonly #sessions: SessionStates;
@@ -85,6 +93,7 @@ export class Guard {
       schema: {
         ...schema,
         security: [{ bearerAuth: [] }],
+        'x-rate-limit': rateLimitNotes([bucket]),
         description: [schema.description, `**Requires** ${needs}. Rate limit bucket: \`${bucket}\`.`]
           .filter(Boolean)
           .join('\n\n'),
@@ -96,11 +105,15 @@ export class Guard {
     };
   }
 
-  /** Route options for a public route with a per-IP limit (and, in the handler, per-account ones). */
-  publicRoute<S extends FastifySchema>(schema: S, options: ProtectOptions = {}) {
+  /**
+   * Route options for a public route. Its handler applies the limits (per IP, and per account once
+   * the body names one) with `limit`; `rateLimits` names them for the document.
+   */
+  publicRoute<S extends FastifySchema>(schema: S, options: PublicRouteOptions = {}) {
     return {
       schema: {
         ...schema,
+        ...(options.rateLimits?.length ? { 'x-rate-limit': rateLimitNotes(options.rateLimits) } : {}),
         response: {
           ...errorResponses([...PUBLIC_ERRORS, ...(options.errors ?? [])]),
           ...(schema.response as Record<number, unknown> | undefined),

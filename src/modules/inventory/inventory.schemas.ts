@@ -247,6 +247,8 @@ export const ImportRequest = Type.Object({
   }),
   options: Type.Optional(
     Type.String({
+      // The multipart field size limit of the route (inventory.routes.ts).
+      maxLength: 10_000,
       description: 'JSON: {"skipDuplicates": bool, "updateExisting": bool, "validateOnly": bool}',
     }),
   ),

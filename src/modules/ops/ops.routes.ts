@@ -70,6 +70,8 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',
+        description:
+          'Request durations by route pattern and status, database pool gauges and Node process metrics. Unauthenticated: expose it only where Prometheus scrapes it.',
         produces: ['text/plain'],
         response: { 200: Type.String() },
       },
@@ -82,7 +84,14 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
 
   app.get(
     '/v1/openapi.json',
-    { schema: { tags: ['operations'], summary: 'This API as an OpenAPI 3.1 document' } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'This API as an OpenAPI 3.1 document',
+        description:
+          'Generated from the schemas that validate the requests; what `/docs` shows and what client generators read.',
+      },
+    },
     async () => app.swagger(),
   );
 };

@@ -13,7 +13,12 @@ export const Settings = Type.Object({
     description: 'An item counts as expiring when a lot with stock expires within this many days',
   }),
   timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Rome' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' }),
+  currency: Type.String({
+    minLength: 3,
+    maxLength: 3,
+    pattern: '^[A-Z]{3}$',
+    description: 'ISO 4217 code, e.g. EUR',
+  }),
 });
 export type Settings = Static<typeof Settings>;
 

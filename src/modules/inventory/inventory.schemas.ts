@@ -31,7 +31,12 @@ const itemFields = {
   brand: Type.Optional(Text(200)),
   department: Type.Optional(Text(100)),
   itemSku: Type.Optional(Text(64, 'Unique per store among live items')),
-  itemUpc: Type.Optional(Text(32, 'UPC/EAN barcode (or an in-store code)')),
+  itemUpc: Type.Optional(
+    Text(
+      32,
+      'UPC/EAN barcode (or an in-store code). Trimmed; 8, 12, 13 or 14 digits are a UPC-A/UPC-E/EAN-8/EAN-13/GTIN-14 whose check digit must hold, as the barcode lookup requires (400 VALIDATION_ERROR names the expected digit); other text is kept as an in-store code',
+    ),
+  ),
   packSize: Type.Optional(Text(100)),
   qtyShipped: Type.Optional(Quantity()),
   salesWeekly: Type.Optional(Quantity()),

@@ -11,6 +11,14 @@ const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 export const STATUSES = ['in_stock', 'low_stock', 'out_of_stock', 'expiring'] as const;
 export type ItemStatus = (typeof STATUSES)[number];
 
+/**
+ * The spec's four values, kept: clients switch on them, and `expiring` is how they find stock to
+ * check for its date. Stock already past its date is told apart by `expiredStock` and each lot's
+ * `expired` (ARCHITECTURE.md, "Expired stock").
+ */
+const STATUS_DESCRIPTION =
+  'Derived, in this order: out_of_stock (no stock); low_stock (at or below the reorder point, else the store’s lowStockThreshold); expiring (a lot with stock expires on or before today + the store’s expiryWarningDays, which includes stock already past its date: `expiredStock` > 0 says so); else in_stock';
+
 /** Fixed so waste can be reported by reason; each maps to a ledger movement type. */
 export const ADJUSTMENT_REASONS = [
   'received',
@@ -85,6 +93,7 @@ export const Lot = Type.Object({
   expirationDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
   receivedDate: Type.String({ format: 'date' }),
   unitCost: Type.Union([Type.Number(), Type.Null()]),
+  expired: Type.Boolean({ description: 'Its expiry date is before the store’s today' }),
 });
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -101,6 +110,9 @@ export const Item = Type.Object({
   packSize: nullable(Type.String()),
   qtyShipped: Type.Number(),
   remainingStock: Type.Number({ description: 'Sum of the lots' }),
+  expiredStock: Type.Number({
+    description: 'The part of remainingStock in lots already past their expiry date (0 when none)',
+  }),
   salesWeekly: nullable(Type.Number()),
   location: nullable(Type.String()),
   aisle: nullable(Type.String()),
@@ -117,7 +129,7 @@ export const Item = Type.Object({
   orderType: nullable(Type.String()),
   vendorId: nullable(Type.String({ format: 'uuid' })),
   reorderPoint: nullable(Type.Number()),
-  status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES] }),
+  status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES], description: STATUS_DESCRIPTION }),
   lots: Type.Array(Lot),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

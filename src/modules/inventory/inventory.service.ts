@@ -117,7 +117,6 @@ export function daysBetween(from: string, to: string): number {
 }
 
 export interface InventoryContext extends StatusContext {
-  today: string;
   expiryWarningDays: number;
 }
 

@@ -291,7 +291,11 @@ export const AnalyticsResponse = Type.Object({
   lowStockItems: Type.Integer({ description: 'In stock, at or below the reorder point / store threshold' }),
   outOfStockItems: Type.Integer(),
   expiringItems: Type.Integer({
-    description: 'With stock in a lot expiring within the store’s warning days',
+    description:
+      'With stock in a lot expiring on or before today + the store’s warning days, stock already past its date included (as status `expiring`)',
+  }),
+  expiredItems: Type.Integer({
+    description: 'The part of expiringItems with stock already past its expiry date',
   }),
   categoryBreakdown: Type.Array(
     Type.Object({ category: Type.String(), count: Type.Integer(), value: Type.Number() }),
@@ -308,10 +312,20 @@ export const AnalyticsResponse = Type.Object({
     Type.Object({
       id: Type.String(),
       name: Type.String(),
-      daysSinceLastSale: Type.Integer({ description: 'Since the item was added, if it never sold' }),
+      daysSinceLastSale: Type.Integer({
+        minimum: 0,
+        description:
+          'Calendar days (store time zone) since the last sale; for an item never sold (`neverSold`), since its oldest stock on hand was received',
+      }),
+      neverSold: Type.Boolean({ description: 'No sale of it is in the ledger' }),
       lastSaleAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      unitsSold: Type.Number({ description: 'Units sold over the last 28 days' }),
       currentStock: Type.Number(),
     }),
+    {
+      description:
+        'Up to 10 items with stock that sold the fewest units over the last 28 days; ties (never-sold items among them) longest without a sale first',
+    },
   ),
   atRiskItems: Type.Array(
     Type.Object({
@@ -320,14 +334,21 @@ export const AnalyticsResponse = Type.Object({
       category: Type.String(),
       salesVelocity: Type.Number(),
       atRiskQuantity: Type.Number({
-        description: 'Units expected to expire before they sell at the current velocity',
+        description:
+          'Units expected to expire before they sell at the current velocity, units already past their date included',
       }),
       atRiskValue: Type.Number(),
+      expiredQuantity: Type.Number({
+        description: 'The part of atRiskQuantity already past its expiry date',
+      }),
+      expiredValue: Type.Number({ description: 'The value of expiredQuantity' }),
       earliestExpiry: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
       lots: Type.Array(
         Type.Object({
           lotId: Type.String(),
           expirationDate: Type.String({ format: 'date' }),
+          daysUntilExpiry: Type.Integer({ description: 'Negative: the lot expired that many days ago' }),
+          expired: Type.Boolean({ description: 'Its expiry date is before the store’s today' }),
           quantity: Type.Number(),
           atRiskQuantity: Type.Number(),
         }),

@@ -118,6 +118,8 @@ export function daysBetween(from: string, to: string): number {
 
 export interface InventoryContext extends StatusContext {
   expiryWarningDays: number;
+  /** The store's IANA zone, in which `today` is counted. */
+  timeZone: string;
 }
 
 export async function loadContext(
@@ -129,6 +131,7 @@ export async function loadContext(
   const today = todayIn(settings.timeZone);
   return {
     today,
+    timeZone: settings.timeZone,
     expiryWarningDays: settings.expiryWarningDays,
     lowStockThreshold: settings.lowStockThreshold,
     expiringBy: addDays(today, settings.expiryWarningDays),

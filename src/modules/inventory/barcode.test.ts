@@ -112,6 +112,10 @@ describe('barcodes', () => {
     }
   });
 
+  it('refuses a blank item barcode rather than store an empty code', () => {
+    expect(() => barcodeColumns('   ')).toThrow(/itemUpc must not be blank/);
+  });
+
   it('derives a GTIN for stored codes only when valid', () => {
     expect(gtinOf('036000291452')).toBe('00036000291452');
     expect(gtinOf('0036000291452')).toBe('00036000291452');

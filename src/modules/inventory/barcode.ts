@@ -151,6 +151,9 @@ export function itemBarcode(raw: string): ItemBarcode {
  */
 export function barcodeColumns(raw: string, field = 'itemUpc'): { item_upc: string; gtin: string | null } {
   const checked = itemBarcode(raw);
+  if (checked.code === '') {
+    throw errors.validation(`${field} must not be blank`, [{ field, message: 'must not be blank' }]);
+  }
   if ('problem' in checked) {
     const { message, ...digits } = checked.problem;
     throw errors.validation(`${field}: ${message}`, [{ field, message, ...digits }]);

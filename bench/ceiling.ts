@@ -17,13 +17,14 @@ const pool = new pg.Pool({
 const orgId = process.env.BENCH_ORG!;
 // The store's default settings: expiring = earliest expiry within 3 days of today (UTC).
 const expiringBy = () => new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+const today = () => new Date().toISOString().slice(0, 10);
 
-// $1 store, $2 limit, $3 offset, $4 the expiring-by date, $5 the category.
+// $1 store, $2 limit, $3 offset, $4 the expiring-by date, $5 today, $6 the category.
 const base = `select id from inventory_items where org_id = $1 and deleted_at is null`;
 const page = (where: string) => `array(${base}${where} order by created_at desc, id limit $2 offset $3)`;
 // Items as API JSON text, with the store's default low-stock threshold (10), as the API sends them.
 const items = (where: string) =>
-  `tenant_api_items($1::uuid, ${page(where)}, 10::numeric, $4::date)::text as items`;
+  `tenant_api_items($1::uuid, ${page(where)}, 10::numeric, $4::date, $5::date)::text as items`;
 const counters = `(select coalesce(sum(live_count), 0)::int from inventory_item_counts where org_id = $1`;
 const countWhere = (where: string) =>
   `(select count(*)::int from inventory_items where org_id = $1 and deleted_at is null${where})`;
@@ -37,9 +38,9 @@ const STATUS_WHERE: Record<string, string> = {
 
 function statement(category: string | null, status: string | null): { text: string; extra: unknown[] } {
   if (category) {
-    const where = ' and category_key = lower($5)';
+    const where = ' and category_key = lower($6)';
     return {
-      text: `select ${counters} and lower(category) = lower($5)) as total, ${items(where)}`,
+      text: `select ${counters} and lower(category) = lower($6)) as total, ${items(where)}`,
       extra: [category],
     };
   }
@@ -69,7 +70,7 @@ const server = http.createServer((request, response) => {
     .query<{ total: number; items: string }>({
       name: nameOf(text),
       text,
-      values: [orgId, limit, (pageNumber - 1) * limit, expiringBy(), ...extra],
+      values: [orgId, limit, (pageNumber - 1) * limit, expiringBy(), today(), ...extra],
     })
     .then(({ rows }) => {
       response.writeHead(200, { 'content-type': 'application/json' });

@@ -86,5 +86,19 @@ describe('demo seed', () => {
     ).json().data;
     expect(analytics.topMovingItems.length).toBe(10);
     expect(analytics.totalValue).toBeGreaterThan(0);
+    // Everything sells daily up to yesterday: slow movers are the ones that sold least, none of
+    // them a top mover, each last sold a day or more ago (this store listed ten "0 days" once).
+    const slow: Array<{ id: string; unitsSold: number; daysSinceLastSale: number; neverSold: boolean }> =
+      analytics.slowMovingItems;
+    expect(slow).toHaveLength(10);
+    const unitsSold = slow.map((item) => item.unitsSold);
+    expect(unitsSold).toEqual([...unitsSold].sort((a, b) => a - b));
+    expect(unitsSold.at(-1)).toBeLessThan(analytics.topMovingItems.at(-1).unitsSold);
+    const top = new Set(analytics.topMovingItems.map((item: { id: string }) => item.id));
+    expect(slow.filter((item) => top.has(item.id))).toEqual([]);
+    for (const item of slow) {
+      expect(item.neverSold).toBe(false);
+      expect(item.daysSinceLastSale).toBeGreaterThanOrEqual(1);
+    }
   });
 });

@@ -54,7 +54,7 @@ export class AnalyticsService {
         analytics.totals(trx, auth.orgId, ctx),
         analytics.valueByCategory(trx, auth.orgId),
         analytics.unitsSoldSince(trx, auth.orgId, since),
-        analytics.slowMovers(trx, auth.orgId, LIST_LIMIT),
+        analytics.slowMovers(trx, auth.orgId, since, ctx.timeZone, LIST_LIMIT),
         analytics.lotsExpiringBy(trx, auth.orgId, addDays(ctx.today, AT_RISK_HORIZON_DAYS)),
       ]);
       const velocity = new Map(sales.map((row) => [row.item_id, Number(row.sold) / VELOCITY_WINDOW_DAYS]));
@@ -72,20 +72,35 @@ export class AnalyticsService {
             })),
             perDay,
             ctx.today,
-          ).filter((lot) => lot.atRiskQuantity > 0);
-          const atRiskQuantity = projected.reduce((sum, lot) => sum + lot.atRiskQuantity, 0);
-          const atRiskValue = projected.reduce((sum, lot) => sum + lot.atRiskQuantity * lot.unitCost, 0);
+          )
+            .filter((lot) => lot.atRiskQuantity > 0)
+            .map((lot) => ({ ...lot, daysUntilExpiry: daysBetween(ctx.today, lot.expirationDate) }));
+          // A lot past its date sells nothing more (unsoldAtExpiry gives it no demand): all of it
+          // is at risk, and it is told apart as expired, from stock that may yet sell.
+          const expired = projected.filter((lot) => lot.daysUntilExpiry < 0);
+          const sum = (of: typeof projected, value: (lot: (typeof projected)[number]) => number) =>
+            of.reduce((total, lot) => total + value(lot), 0);
           return {
             id: itemId,
             name: lots[0]!.description,
             category: lots[0]!.category,
             salesVelocity: round(perDay),
-            atRiskQuantity: round(atRiskQuantity, 3),
-            atRiskValue: round(atRiskValue),
+            atRiskQuantity: round(
+              sum(projected, (lot) => lot.atRiskQuantity),
+              3,
+            ),
+            atRiskValue: round(sum(projected, (lot) => lot.atRiskQuantity * lot.unitCost)),
+            expiredQuantity: round(
+              sum(expired, (lot) => lot.quantity),
+              3,
+            ),
+            expiredValue: round(sum(expired, (lot) => lot.quantity * lot.unitCost)),
             earliestExpiry: projected[0]?.expirationDate ?? null,
             lots: projected.map((lot) => ({
               lotId: lot.lotId,
               expirationDate: lot.expirationDate,
+              daysUntilExpiry: lot.daysUntilExpiry,
+              expired: lot.daysUntilExpiry < 0,
               quantity: lot.quantity,
               atRiskQuantity: lot.atRiskQuantity,
             })),
@@ -101,6 +116,7 @@ export class AnalyticsService {
         lowStockItems: counts.low_stock,
         outOfStockItems: counts.out_of_stock,
         expiringItems: counts.expiring,
+        expiredItems: counts.expired,
         categoryBreakdown: categories.map((row) => ({
           category: row.category,
           count: row.count,
@@ -112,17 +128,17 @@ export class AnalyticsService {
           salesVelocity: round(Number(row.sold) / VELOCITY_WINDOW_DAYS),
           unitsSold: Number(row.sold),
         })),
-        slowMovingItems: slow.map((row) => {
-          const last = row.last_sale ? new Date(row.last_sale) : null;
-          const reference = last ?? new Date(row.created_at);
-          return {
-            id: row.id,
-            name: row.description,
-            daysSinceLastSale: Math.max(0, Math.floor((Date.now() - reference.getTime()) / 86_400_000)),
-            lastSaleAt: last ? last.toISOString() : null,
-            currentStock: Number(row.remaining_stock),
-          };
-        }),
+        slowMovingItems: slow.map((row) => ({
+          id: row.id,
+          name: row.description,
+          // Calendar days in the store's zone: a sale yesterday evening is 1 day ago, whatever
+          // the hour now. For an item never sold, the days its stock has sat unsold.
+          daysSinceLastSale: Math.max(0, daysBetween(isoDate(row.idle_since)!, ctx.today)),
+          neverSold: row.last_sale === null,
+          lastSaleAt: row.last_sale ? new Date(row.last_sale).toISOString() : null,
+          unitsSold: Number(row.units_sold),
+          currentStock: Number(row.remaining_stock),
+        })),
         atRiskItems,
         velocityWindowDays: VELOCITY_WINDOW_DAYS,
       };

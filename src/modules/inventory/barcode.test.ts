@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/http/errors.ts';
-import { expandUpcE, gs1CheckDigit, gtinOf, normaliseBarcode } from './barcode.ts';
+import {
+  barcodeColumns,
+  expandUpcE,
+  gs1CheckDigit,
+  gtinOf,
+  itemBarcode,
+  normaliseBarcode,
+} from './barcode.ts';
 
 describe('barcodes', () => {
   it('computes GS1 check digits', () => {
@@ -57,10 +64,63 @@ describe('barcodes', () => {
     expect(() => normaliseBarcode('03600029145X', 'upc')).toThrow(/digits only/);
   });
 
+  it.each([
+    ['036000291452', '00036000291452'], // UPC-A
+    ['0036000291452', '00036000291452'], // its EAN-13 form
+    ['8076809570787', '08076809570787'], // EAN-13
+    ['96385074', '00000096385074'], // EAN-8
+    ['04252614', '00042100005264'], // not an EAN-8, a UPC-E: its UPC-A's GTIN
+    ['00036000291452', '00036000291452'], // GTIN-14
+    [' 036000291452 ', '00036000291452'], // trimmed, as a scan is
+  ])('stores the item barcode %j under the GTIN its lookup finds (%s)', (code, gtin) => {
+    expect(itemBarcode(code)).toEqual({ code: code.trim(), gtin });
+    expect(barcodeColumns(code)).toEqual({ item_upc: code.trim(), gtin });
+  });
+
+  it.each(['PLU-4011', '4011', '1234567890', 'ABC 12'])(
+    'keeps in-store code %j as text, without a GTIN',
+    (code) => {
+      expect(itemBarcode(code)).toEqual({ code, gtin: null });
+    },
+  );
+
+  it.each([
+    ['036000291453', 'UPC-A', 2, undefined],
+    ['4006381333932', 'EAN-13', 1, undefined],
+    ['96385075', 'EAN-8', 4, undefined],
+    ['04252615', 'EAN-8', 0, 4], // neither an EAN-8 (needs 0) nor a UPC-E (needs 4)
+    ['00036000291453', 'GTIN-14', 2, undefined],
+  ] as const)('refuses item barcode %s (%s) naming the check digit %i', (code, format, expected, upcE) => {
+    const checked = itemBarcode(code);
+    expect(checked).toMatchObject({
+      code,
+      problem: { format, expectedCheckDigit: expected, givenCheckDigit: Number(code.at(-1)) },
+    });
+    const problem = (checked as { problem: { message: string; upcECheckDigit?: number } }).problem;
+    expect(problem.upcECheckDigit).toBe(upcE);
+    expect(problem.message).toContain(`expected ${expected}`);
+    try {
+      barcodeColumns(code);
+      expect.unreachable('should have thrown');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' });
+      expect((error as AppError).message).toContain(`itemUpc: wrong check digit for ${format} ${code}`);
+      expect((error as AppError).details).toEqual([
+        expect.objectContaining({ field: 'itemUpc', expectedCheckDigit: expected }),
+      ]);
+    }
+  });
+
+  it('refuses a blank item barcode rather than store an empty code', () => {
+    expect(() => barcodeColumns('   ')).toThrow(/itemUpc must not be blank/);
+  });
+
   it('derives a GTIN for stored codes only when valid', () => {
     expect(gtinOf('036000291452')).toBe('00036000291452');
     expect(gtinOf('0036000291452')).toBe('00036000291452');
     expect(gtinOf('036000291453')).toBeNull();
+    expect(gtinOf('04252614')).toBe('00042100005264');
     expect(gtinOf('PLU-4011')).toBeNull();
     expect(gtinOf(null)).toBeNull();
   });

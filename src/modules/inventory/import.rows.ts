@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CsvError, type InfoRecord, parse } from 'csv-parse';
 import { AppError } from '../../platform/http/errors.ts';
+import { itemBarcode } from './barcode.ts';
 import { NUMERIC_FIELDS } from './inventory.service.ts';
 
 /**
@@ -148,11 +149,13 @@ export interface PendingRow {
  */
 export async function* readBatches(path: string, kind: FileKind, size: number): AsyncGenerator<PendingRow[]> {
   let columns: Map<number, ImportField> | null = null;
+  let captions: string[] = [];
   let batch: PendingRow[] = [];
   for await (const raw of readRows(path, kind)) {
     if (raw.cells.every((cell) => cellText(cell) === '')) continue;
     if (!columns) {
       columns = mapHeader(raw.cells);
+      captions = raw.cells.map(cellText);
       if (!columns) {
         throw importError(
           'No recognisable header row: the first row must name the columns, with at least a description, SKU or UPC column',
@@ -161,7 +164,7 @@ export async function* readBatches(path: string, kind: FileKind, size: number): 
       }
       continue;
     }
-    batch.push({ row: raw.row, parsed: parseRow(raw.cells, columns) });
+    batch.push({ row: raw.row, parsed: parseRow(raw.cells, columns, captions) });
     if (batch.length >= size) {
       yield batch;
       batch = [];
@@ -311,8 +314,21 @@ function parseDate(raw: string): string | null {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A column as a spreadsheet names it (0 → A, 26 → AA), with its header caption when there is one. */
+export function columnLabel(index: number, caption?: string): string {
+  let letters = '';
+  for (let rest = index + 1; rest > 0; rest = Math.floor((rest - 1) / 26)) {
+    letters = String.fromCharCode(65 + ((rest - 1) % 26)) + letters;
+  }
+  return caption ? `column ${letters} (${caption})` : `column ${letters}`;
+}
+
 /** Converts and checks one row's cells; empty cells are absent values, not errors. */
-export function parseRow(cells: Cell[], columns: Map<number, ImportField>): ParsedRow {
+export function parseRow(
+  cells: Cell[],
+  columns: Map<number, ImportField>,
+  captions: string[] = [],
+): ParsedRow {
   const values: ParsedRow['values'] = {};
   const errors: ParsedRow['errors'] = [];
   for (const [index, field] of columns) {
@@ -349,6 +365,14 @@ export function parseRow(cells: Cell[], columns: Map<number, ImportField>): Pars
     if (limit && text.length > limit) {
       errors.push({ field, message: `is longer than ${limit} characters` });
       continue;
+    }
+    if (field === 'itemUpc') {
+      // The same check as a create and as the barcode lookup: a code that is stored can be scanned.
+      const barcode = itemBarcode(text);
+      if ('problem' in barcode) {
+        errors.push({ field, message: `${columnLabel(index, captions[index])}: ${barcode.problem.message}` });
+        continue;
+      }
     }
     values[field] = text;
   }

@@ -367,14 +367,17 @@ export interface StatusContext {
   lowStockThreshold: number;
   /** Lots expiring on or before this date make an item `expiring`. */
   expiringBy: string;
+  /** The store's today: a lot whose expiry is before it has expired. */
+  today: string;
 }
 
 type ItemsEb = ExpressionBuilder<DB, 'inventory_items'>;
 
 /**
- * The status rule as SQL, mirroring statusOf() in the service: out > low > expiring > in. The
- * stock part is the trigger-kept `stock_level` (0006_item_stock_level.sql), so each status is a
- * range of an index; only expiry is compared here, because "expiring" moves with the calendar.
+ * The status rule as SQL, as tenant_api_items (0017_expired_stock.sql) writes it into each item:
+ * out > low > expiring (stock past its date included) > in. The stock part is the trigger-kept
+ * `stock_level` (0006_item_stock_level.sql), so each status is a range of an index; only expiry
+ * is compared here, because "expiring" moves with the calendar.
  */
 function statusCondition(eb: ItemsEb, status: ItemStatus, ctx: StatusContext): Expression<SqlBool> {
   if (status === 'out_of_stock') return eb('stock_level', '=', 0);
@@ -541,11 +544,12 @@ export const FROM_END_MIN_OFFSET = 10_000;
 
 /**
  * The page's items as one JSON text in the API's shape, built by tenant_api_items
- * (migrations/0010_api_items.sql) through row-level security with the store's status settings.
- * Cast to text so pg hands the text on unparsed: a list page is sent as PostgreSQL wrote it.
+ * (migrations/0010_api_items.sql, 0017_expired_stock.sql) through row-level security with the
+ * store's status settings and its today. Cast to text so pg hands the text on unparsed: a list
+ * page is sent as PostgreSQL wrote it.
  */
 const apiItemsText = (orgId: string, ids: Expression<unknown>, ctx: StatusContext) =>
-  sql<string>`tenant_api_items(${orgId}::uuid, ${ids}, ${ctx.lowStockThreshold}::numeric, ${ctx.expiringBy}::date)::text`;
+  sql<string>`tenant_api_items(${orgId}::uuid, ${ids}, ${ctx.lowStockThreshold}::numeric, ${ctx.expiringBy}::date, ${ctx.today}::date)::text`;
 
 /**
  * One list page in one statement: the ids and the total are chosen as the owning role, the items

@@ -11,6 +11,14 @@ const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 export const STATUSES = ['in_stock', 'low_stock', 'out_of_stock', 'expiring'] as const;
 export type ItemStatus = (typeof STATUSES)[number];
 
+/**
+ * The spec's four values, kept: clients switch on them, and `expiring` is how they find stock to
+ * check for its date. Stock already past its date is told apart by `expiredStock` and each lot's
+ * `expired` (ARCHITECTURE.md, "Expired stock").
+ */
+const STATUS_DESCRIPTION =
+  'Derived, in this order: out_of_stock (no stock); low_stock (at or below the reorder point, else the store’s lowStockThreshold); expiring (a lot with stock expires on or before today + the store’s expiryWarningDays, which includes stock already past its date: `expiredStock` > 0 says so); else in_stock';
+
 /** Fixed so waste can be reported by reason; each maps to a ledger movement type. */
 export const ADJUSTMENT_REASONS = [
   'received',
@@ -31,7 +39,12 @@ const itemFields = {
   brand: Type.Optional(Text(200)),
   department: Type.Optional(Text(100)),
   itemSku: Type.Optional(Text(64, 'Unique per store among live items')),
-  itemUpc: Type.Optional(Text(32, 'UPC/EAN barcode (or an in-store code)')),
+  itemUpc: Type.Optional(
+    Text(
+      32,
+      'UPC/EAN barcode (or an in-store code). Trimmed; 8, 12, 13 or 14 digits are a UPC-A/UPC-E/EAN-8/EAN-13/GTIN-14 whose check digit must hold, as the barcode lookup requires (400 VALIDATION_ERROR names the expected digit); other text is kept as an in-store code',
+    ),
+  ),
   packSize: Type.Optional(Text(100)),
   qtyShipped: Type.Optional(Quantity()),
   salesWeekly: Type.Optional(Quantity()),
@@ -80,6 +93,7 @@ export const Lot = Type.Object({
   expirationDate: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
   receivedDate: Type.String({ format: 'date' }),
   unitCost: Type.Union([Type.Number(), Type.Null()]),
+  expired: Type.Boolean({ description: 'Its expiry date is before the store’s today' }),
 });
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -96,6 +110,9 @@ export const Item = Type.Object({
   packSize: nullable(Type.String()),
   qtyShipped: Type.Number(),
   remainingStock: Type.Number({ description: 'Sum of the lots' }),
+  expiredStock: Type.Number({
+    description: 'The part of remainingStock in lots already past their expiry date (0 when none)',
+  }),
   salesWeekly: nullable(Type.Number()),
   location: nullable(Type.String()),
   aisle: nullable(Type.String()),
@@ -112,7 +129,7 @@ export const Item = Type.Object({
   orderType: nullable(Type.String()),
   vendorId: nullable(Type.String({ format: 'uuid' })),
   reorderPoint: nullable(Type.Number()),
-  status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES] }),
+  status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES], description: STATUS_DESCRIPTION }),
   lots: Type.Array(Lot),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -276,7 +293,11 @@ export const AnalyticsResponse = Type.Object({
   lowStockItems: Type.Integer({ description: 'In stock, at or below the reorder point / store threshold' }),
   outOfStockItems: Type.Integer(),
   expiringItems: Type.Integer({
-    description: 'With stock in a lot expiring within the store’s warning days',
+    description:
+      'With stock in a lot expiring on or before today + the store’s warning days, stock already past its date included (as status `expiring`)',
+  }),
+  expiredItems: Type.Integer({
+    description: 'The part of expiringItems with stock already past its expiry date',
   }),
   categoryBreakdown: Type.Array(
     Type.Object({ category: Type.String(), count: Type.Integer(), value: Type.Number() }),
@@ -293,10 +314,20 @@ export const AnalyticsResponse = Type.Object({
     Type.Object({
       id: Type.String(),
       name: Type.String(),
-      daysSinceLastSale: Type.Integer({ description: 'Since the item was added, if it never sold' }),
+      daysSinceLastSale: Type.Integer({
+        minimum: 0,
+        description:
+          'Calendar days (store time zone) since the last sale; for an item never sold (`neverSold`), since its oldest stock on hand was received',
+      }),
+      neverSold: Type.Boolean({ description: 'No sale of it is in the ledger' }),
       lastSaleAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+      unitsSold: Type.Number({ description: 'Units sold over the last 28 days' }),
       currentStock: Type.Number(),
     }),
+    {
+      description:
+        'Up to 10 items with stock that sold the fewest units over the last 28 days; ties (never-sold items among them) longest without a sale first',
+    },
   ),
   atRiskItems: Type.Array(
     Type.Object({
@@ -305,14 +336,21 @@ export const AnalyticsResponse = Type.Object({
       category: Type.String(),
       salesVelocity: Type.Number(),
       atRiskQuantity: Type.Number({
-        description: 'Units expected to expire before they sell at the current velocity',
+        description:
+          'Units expected to expire before they sell at the current velocity, units already past their date included',
       }),
       atRiskValue: Type.Number(),
+      expiredQuantity: Type.Number({
+        description: 'The part of atRiskQuantity already past its expiry date',
+      }),
+      expiredValue: Type.Number({ description: 'The value of expiredQuantity' }),
       earliestExpiry: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
       lots: Type.Array(
         Type.Object({
           lotId: Type.String(),
           expirationDate: Type.String({ format: 'date' }),
+          daysUntilExpiry: Type.Integer({ description: 'Negative: the lot expired that many days ago' }),
+          expired: Type.Boolean({ description: 'Its expiry date is before the store’s today' }),
           quantity: Type.Number(),
           atRiskQuantity: Type.Number(),
         }),

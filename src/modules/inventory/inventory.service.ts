@@ -7,7 +7,7 @@ import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
-import { gtinOf } from './barcode.ts';
+import { barcodeColumns } from './barcode.ts';
 import { correctSearch } from './spelling.ts';
 import * as repo from './inventory.repository.ts';
 import type { ItemRow, StatusContext } from './inventory.repository.ts';
@@ -117,8 +117,9 @@ export function daysBetween(from: string, to: string): number {
 }
 
 export interface InventoryContext extends StatusContext {
-  today: string;
   expiryWarningDays: number;
+  /** The store's IANA zone, in which `today` is counted. */
+  timeZone: string;
 }
 
 export async function loadContext(
@@ -130,6 +131,7 @@ export async function loadContext(
   const today = todayIn(settings.timeZone);
   return {
     today,
+    timeZone: settings.timeZone,
     expiryWarningDays: settings.expiryWarningDays,
     lowStockThreshold: settings.lowStockThreshold,
     expiringBy: addDays(today, settings.expiryWarningDays),
@@ -316,15 +318,17 @@ export async function applyItemUpdate(
   if (!item) throw errors.notFound('Item');
   const changes: repo.FieldChange[] = [];
   const values: Record<string, unknown> = {};
+  // The barcode as it will be stored (trimmed), refused before anything is written if it does not check.
+  const barcode = body.itemUpc === undefined ? undefined : barcodeColumns(body.itemUpc);
   for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, keyof ItemRow]>) {
-    const next = body[field];
+    const next = field === 'itemUpc' ? barcode?.item_upc : body[field];
     if (next === undefined) continue;
     const current = NUMERIC_FIELDS.has(field) ? num(item[column] as string | null) : item[column];
     if (current === next) continue;
     changes.push({ field, oldValue: current, newValue: next });
     values[column] = next;
   }
-  if (values.item_upc !== undefined) values.gtin = gtinOf(values.item_upc as string);
+  if (values.item_upc !== undefined) values.gtin = barcode!.gtin;
   if (changes.length > 0) {
     await trx
       .updateTable('inventory_items')
@@ -380,7 +384,7 @@ export function columnsFrom(body: Partial<Record<Field, unknown>>): Record<strin
   for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, string]>) {
     if (body[field] !== undefined) values[column] = body[field];
   }
-  if (body.itemUpc !== undefined) values.gtin = gtinOf(body.itemUpc as string);
+  if (body.itemUpc !== undefined) Object.assign(values, barcodeColumns(body.itemUpc as string));
   return values;
 }
 
@@ -426,11 +430,12 @@ export class InventoryService {
   }
 
   async create(auth: AuthContext, body: CreateItemBody): Promise<Item> {
+    const columns = columnsFrom(body);
     try {
       return await withTenant(this.#db, auth.orgId, async (trx) => {
         const ctx = await loadContext(trx, auth.orgId, this.#settings);
         await this.#checkVendor(trx, auth.orgId, body.vendorId);
-        const created = await repo.insertItem(trx, auth.orgId, columnsFrom(body));
+        const created = await repo.insertItem(trx, auth.orgId, columns);
         await repo.insertChanges(trx, auth.orgId, created.id, auth.userId, [
           { field: 'created', oldValue: null, newValue: body.description },
         ]);

@@ -158,6 +158,7 @@ describe('items', () => {
       id: created.id,
       ...sent,
       remainingStock: 16.5,
+      expiredStock: 0,
       expirationDate: inDays(5),
       status: 'in_stock',
       // FEFO: the lot received second expires first.
@@ -169,6 +170,7 @@ describe('items', () => {
           expirationDate: inDays(5),
           receivedDate: today,
           unitCost: 0.125,
+          expired: false,
         },
         {
           id: created.lots[0]!.id,
@@ -177,6 +179,7 @@ describe('items', () => {
           expirationDate: inDays(20),
           receivedDate: today,
           unitCost: 0.1,
+          expired: false,
         },
       ],
       createdAt: stored.created_at.toISOString(),
@@ -209,6 +212,7 @@ describe('items', () => {
       vendorId: null,
       reorderPoint: null,
       remainingStock: 0,
+      expiredStock: 0,
       status: 'out_of_stock',
       lots: [],
     });
@@ -355,16 +359,72 @@ describe('status', () => {
       remainingStock: 50,
       expirationDate: inDays(30),
     });
+    // Stock past its date: still `expiring` (the spec's status values are kept), told apart by
+    // expiredStock and each lot's expired flag. An expiry of today has not expired yet.
+    const expired = await createItem(t.app, admin, {
+      description: 'Status expired',
+      category: 'StatusTest',
+      remainingStock: 40,
+      expirationDate: inDays(-2),
+    });
+    const partlyExpired = await createItem(t.app, admin, {
+      description: 'Status partly expired',
+      category: 'StatusTest',
+      remainingStock: 30.5,
+      expirationDate: inDays(20),
+    });
+    await adjust(t.app, admin, partlyExpired.id, {
+      adjustment: 20.25,
+      reason: 'received',
+      expirationDate: inDays(-1),
+    });
+    const expiresToday = await createItem(t.app, admin, {
+      description: 'Status expires today',
+      category: 'StatusTest',
+      remainingStock: 40,
+      expirationDate: today,
+    });
+    const lowAndExpired = await createItem(t.app, admin, {
+      description: 'Status low and expired',
+      category: 'StatusTest',
+      remainingStock: 3,
+      expirationDate: inDays(-5),
+    });
     const expected: Record<string, string> = {
       [out.id]: 'out_of_stock',
       [lowByPoint.id]: 'low_stock',
       [lowByDefault.id]: 'low_stock',
       [expiring.id]: 'expiring',
       [fine.id]: 'in_stock',
+      [expired.id]: 'expiring',
+      [partlyExpired.id]: 'expiring',
+      [expiresToday.id]: 'expiring',
+      [lowAndExpired.id]: 'low_stock',
     };
+    const expiredStock: Record<string, { stock: number; lots: boolean[] }> = {
+      [expired.id]: { stock: 40, lots: [true] },
+      [partlyExpired.id]: { stock: 20.25, lots: [true, false] },
+      [expiresToday.id]: { stock: 0, lots: [false] },
+      [lowAndExpired.id]: { stock: 3, lots: [true] },
+      [fine.id]: { stock: 0, lots: [false] },
+      [out.id]: { stock: 0, lots: [] },
+    };
+    const reads = new Map<string, Record<string, unknown>>();
     for (const [id, status] of Object.entries(expected)) {
-      expect((await get(`/v1/inventory/${id}`)).json().data.status, id).toBe(status);
+      const read = (await get(`/v1/inventory/${id}`)).json().data;
+      reads.set(id, read);
+      expect(read.status, id).toBe(status);
+      expect([...Value.Errors(Item, read)]).toEqual([]);
+      if (expiredStock[id]) {
+        expect(read.expiredStock, read.description).toBe(expiredStock[id].stock);
+        expect(
+          read.lots.map((lot: { expired: boolean }) => lot.expired),
+          read.description,
+        ).toEqual(expiredStock[id].lots);
+      }
     }
+    // The list filter (SQL) and each item's status (tenant_api_items) agree, and a listed item
+    // is the item as a single read gives it, expired stock included.
     const expectListed = async (statuses: Record<string, string>) => {
       for (const status of ['out_of_stock', 'low_stock', 'expiring', 'in_stock']) {
         const listed = (await get(`/v1/inventory?category=StatusTest&status=${status}&limit=200`)).json()
@@ -375,8 +435,12 @@ describe('status', () => {
             .map(([id]) => id)
             .sort(),
         );
+        for (const item of listed) expect(item.status, item.description).toBe(status);
       }
     };
+    const all = (await get('/v1/inventory?category=StatusTest&limit=200')).json().data;
+    expect(all).toHaveLength(reads.size);
+    for (const item of all) expect(item).toEqual(reads.get(item.id));
     await expectListed(expected);
     // The store's own settings move the thresholds.
     await t.app.inject({
@@ -387,8 +451,9 @@ describe('status', () => {
     });
     expect((await get(`/v1/inventory/${lowByDefault.id}`)).json().data.status).toBe('in_stock');
     expect((await get(`/v1/inventory/${expiring.id}`)).json().data.status).toBe('in_stock');
+    expect((await get(`/v1/inventory/${expired.id}`)).json().data.status).toBe('expiring');
     // The list filters follow too: the store's threshold restates the stock level of items
-    // without their own reorder point.
+    // without their own reorder point. Expired stock stays expiring whatever the warning days.
     await expectListed({ ...expected, [lowByDefault.id]: 'in_stock', [expiring.id]: 'in_stock' });
     await t.app.inject({
       method: 'PUT',
@@ -854,7 +919,7 @@ describe('permissions and isolation', () => {
     const otherItem = await createItem(t.app, other, { description: 'Prying item' });
     const db = t.testDatabase.database.db;
     const adminOrg = admin.user.organization.id;
-    const ctx = { lowStockThreshold: 10, expiringBy: inDays(3) };
+    const ctx = { lowStockThreshold: 10, expiringBy: inDays(3), today };
     // Called as the owner (as list does) for one store, with both stores' ids: only its own row.
     const own = await apiItems(db, adminOrg, [otherItem.id, item.id], ctx);
     expect(own.map((row) => row.id)).toEqual([item.id]);

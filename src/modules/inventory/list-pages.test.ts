@@ -19,6 +19,7 @@ describe('list pages read from the end', () => {
   const ctx: StatusContext = {
     lowStockThreshold: 10,
     expiringBy: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10),
+    today,
   };
 
   beforeAll(async () => {

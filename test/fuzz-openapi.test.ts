@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,7 +126,7 @@ function asText(value: unknown): string {
   if (isNested(value)) return '['.repeat(value[NESTED]);
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return toJson(value);
-  return String(value);
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
 /** encodeURIComponent, but a lone surrogate is sent as the (invalid) UTF-8 bytes of one. */
@@ -148,7 +149,7 @@ function encode(text: string): string {
 function resolve(document: Schema, schema: unknown): Schema {
   let current = (schema ?? {}) as Schema;
   for (let hops = 0; typeof current.$ref === 'string' && hops < 10; hops += 1) {
-    const pointer = (current.$ref as string).replace(/^#\//, '').split('/');
+    const pointer = current.$ref.replace(/^#\//, '').split('/');
     current = pointer.reduce<unknown>((node, key) => (node as Schema)?.[key], document) as Schema;
   }
   return current;
@@ -160,7 +161,10 @@ function branches(document: Schema, schema: Schema): Schema[] {
 }
 
 /** A schema's object properties, across allOf/anyOf branches. */
-function propertiesOf(document: Schema, schema: Schema): { properties: Record<string, Schema>; required: string[] } {
+function propertiesOf(
+  document: Schema,
+  schema: Schema,
+): { properties: Record<string, Schema>; required: string[] } {
   const parts = [schema, ...((schema.allOf as unknown[]) ?? []).map((part) => resolve(document, part))];
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
@@ -175,10 +179,12 @@ function propertiesOf(document: Schema, schema: Schema): { properties: Record<st
 
 class ValidValues {
   #counter = 0;
-  constructor(
-    private readonly document: Schema,
-    private readonly ids: { uuid: string },
-  ) {}
+  readonly document: Schema;
+  readonly ids: { uuid: string };
+  constructor(document: Schema, ids: { uuid: string }) {
+    this.document = document;
+    this.ids = ids;
+  }
 
   of(schema: Schema, name: string): unknown {
     const s = branches(this.document, schema).find((branch) => branch.type !== 'null') ?? schema;
@@ -258,7 +264,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 // ---------------------------------------------------------------------------------------------
 // Multipart bodies that are broken in every way a client manages to break them.
 
-function multipartCases(fields: Record<string, Schema>): Array<{ kind: string; request: Partial<InjectOptions> }> {
+function multipartCases(
+  fields: Record<string, Schema>,
+): Array<{ kind: string; request: Partial<InjectOptions> }> {
   const boundary = '----fuzz-boundary-7MA4YWxkTrZu0gW';
   const type = { 'content-type': `multipart/form-data; boundary=${boundary}` };
   const filePart = (name: string, filename: string, content: string) =>
@@ -271,10 +279,16 @@ function multipartCases(fields: Record<string, Schema>): Array<{ kind: string; r
   const fileField = Object.keys(fields).find((name) => fields[name]?.format === 'binary') ?? 'file';
   const textFields = Object.keys(fields).filter((name) => name !== fileField);
   const cases: Array<{ kind: string; request: Partial<InjectOptions> }> = [
-    { kind: 'truncated', request: { headers: type, payload: filePart(fileField, 'a.csv', csv).slice(0, 90) } },
+    {
+      kind: 'truncated',
+      request: { headers: type, payload: filePart(fileField, 'a.csv', csv).slice(0, 90) },
+    },
     {
       kind: 'truncatedFile',
-      request: { headers: type, payload: `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="a.csv"\r\n\r\ndescription,sku\nx,` },
+      request: {
+        headers: type,
+        payload: `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="a.csv"\r\n\r\ndescription,sku\nx,`,
+      },
     },
     {
       kind: 'badBoundary',
@@ -283,38 +297,74 @@ function multipartCases(fields: Record<string, Schema>): Array<{ kind: string; r
         payload: filePart(fileField, 'a.csv', csv) + end,
       },
     },
-    { kind: 'noBoundary', request: { headers: { 'content-type': 'multipart/form-data' }, payload: filePart(fileField, 'a.csv', csv) + end } },
+    {
+      kind: 'noBoundary',
+      request: {
+        headers: { 'content-type': 'multipart/form-data' },
+        payload: filePart(fileField, 'a.csv', csv) + end,
+      },
+    },
     { kind: 'empty', request: { headers: type, payload: '' } },
     { kind: 'onlyTerminator', request: { headers: type, payload: end } },
-    { kind: 'noFilePart', request: { headers: type, payload: field(textFields[0] ?? 'options', '{}') + end } },
+    {
+      kind: 'noFilePart',
+      request: { headers: type, payload: field(textFields[0] ?? 'options', '{}') + end },
+    },
     {
       kind: 'twoFileParts',
-      request: { headers: type, payload: filePart(fileField, 'a.csv', csv) + filePart(fileField, 'b.csv', csv) + end },
+      request: {
+        headers: type,
+        payload: filePart(fileField, 'a.csv', csv) + filePart(fileField, 'b.csv', csv) + end,
+      },
     },
     { kind: 'wrongFieldName', request: { headers: type, payload: filePart('upload', 'a.csv', csv) + end } },
     {
       kind: 'unknownField',
-      request: { headers: type, payload: field('validateOnly', 'true') + filePart(fileField, 'a.csv', csv) + end },
+      request: {
+        headers: type,
+        payload: field('validateOnly', 'true') + filePart(fileField, 'a.csv', csv) + end,
+      },
     },
-    { kind: 'nulFilename', request: { headers: type, payload: filePart(fileField, 'a\u0000.csv', csv) + end } },
+    {
+      kind: 'nulFilename',
+      request: { headers: type, payload: filePart(fileField, 'a\u0000.csv', csv) + end },
+    },
     {
       kind: 'nulCell',
-      request: { headers: type, payload: filePart(fileField, 'a.csv', 'description,sku\nbad\u0000apple,FUZZ-NUL\n') + end },
+      request: {
+        headers: type,
+        payload: filePart(fileField, 'a.csv', 'description,sku\nbad\u0000apple,FUZZ-NUL\n') + end,
+      },
     },
     {
       kind: 'surrogateCell',
-      request: { headers: type, payload: filePart(fileField, 'a.csv', 'description,sku\nbad\uD800apple,FUZZ-SUR\n') + end },
+      request: {
+        headers: type,
+        payload: filePart(fileField, 'a.csv', 'description,sku\nbad\uD800apple,FUZZ-SUR\n') + end,
+      },
     },
-    { kind: 'jsonNotMultipart', request: { headers: { 'content-type': 'application/json' }, payload: '{"file":"x"}' } },
+    {
+      kind: 'jsonNotMultipart',
+      request: { headers: { 'content-type': 'application/json' }, payload: '{"file":"x"}' },
+    },
     { kind: 'textNotMultipart', request: { headers: { 'content-type': 'text/plain' }, payload: csv } },
-    { kind: 'octetNotMultipart', request: { headers: { 'content-type': 'application/octet-stream' }, payload: csv } },
-    { kind: 'headerGarbage', request: { headers: type, payload: `--${boundary}\r\nContent-Disposition: ;;;\r\n\r\nx\r\n${end}` } },
+    {
+      kind: 'octetNotMultipart',
+      request: { headers: { 'content-type': 'application/octet-stream' }, payload: csv },
+    },
+    {
+      kind: 'headerGarbage',
+      request: { headers: type, payload: `--${boundary}\r\nContent-Disposition: ;;;\r\n\r\nx\r\n${end}` },
+    },
   ];
   for (const name of textFields) {
     for (const { kind, value } of hostileValues(`multipart ${name}`)) {
       cases.push({
         kind: `${name}:${kind}`,
-        request: { headers: type, payload: field(name, asText(value)) + filePart(fileField, 'a.csv', csv) + end },
+        request: {
+          headers: type,
+          payload: field(name, asText(value)) + filePart(fileField, 'a.csv', csv) + end,
+        },
       });
     }
   }
@@ -343,15 +393,26 @@ function contractProblem(operation: Schema, status: number, headers: Record<stri
   if (status >= 500) return `status ${status}`;
   if (status === 204) return null;
   if (status < 400 && !successIsEnvelope(operation, status)) return null;
-  if (!String(headers['content-type'] ?? '').startsWith('application/json')) return 'not JSON';
-  let parsed: { success?: unknown; error?: { code?: unknown; message?: unknown }; meta?: { requestId?: unknown } };
+  const contentType = headers['content-type'];
+  if (typeof contentType !== 'string' || !contentType.startsWith('application/json')) return 'not JSON';
+  let parsed: {
+    success?: unknown;
+    error?: { code?: unknown; message?: unknown };
+    meta?: { requestId?: unknown };
+  };
   try {
     parsed = JSON.parse(body);
   } catch {
     return 'body does not parse';
   }
-  if (typeof parsed?.success !== 'boolean' || typeof parsed.meta?.requestId !== 'string') return 'not in the envelope';
-  if (status >= 400 && (parsed.success !== false || typeof parsed.error?.code !== 'string' || typeof parsed.error.message !== 'string'))
+  if (typeof parsed?.success !== 'boolean' || typeof parsed.meta?.requestId !== 'string')
+    return 'not in the envelope';
+  if (
+    status >= 400 &&
+    (parsed.success !== false ||
+      typeof parsed.error?.code !== 'string' ||
+      typeof parsed.error.message !== 'string')
+  )
     return 'error not in the envelope';
   return null;
 }
@@ -375,7 +436,10 @@ describe('fuzz walk over the OpenAPI document', () => {
     const me = await app.inject({ method: 'GET', url: '/v1/users/me', headers: bearer(admin) });
     if (me.statusCode === 200) return admin;
     const again = await login(app, admin.user.email, PASSWORD);
-    admin = again.statusCode === 200 ? again.json<{ data: Session }>().data : await registerStore(app, 'Fuzz Foods 2');
+    admin =
+      again.statusCode === 200
+        ? again.json<{ data: Session }>().data
+        : await registerStore(app, 'Fuzz Foods 2');
     return admin;
   }
 
@@ -384,233 +448,288 @@ describe('fuzz walk over the OpenAPI document', () => {
     const collection = path.slice(0, path.indexOf('/{'));
     const listed = await app.inject({ method: 'GET', url: collection, headers: bearer(admin) });
     if (listed.statusCode !== 200) return undefined;
-    const data = (listed.json() as { data?: unknown }).data;
+    const { data } = listed.json<{ data?: unknown }>();
     if (!Array.isArray(data)) return undefined;
     return (data as Array<{ id?: string }>).find((record) => record.id && record.id !== admin.user.id)?.id;
   }
 
-  it('answers every hostile request with a 4xx (or 2xx) in the envelope, never a 5xx', async () => {
-    const { app } = t;
-    const operations: Operation[] = Object.entries(document.paths as Record<string, Record<string, Schema>>).flatMap(
-      ([path, methods]) =>
+  it(
+    'answers every hostile request with a 4xx (or 2xx) in the envelope, never a 5xx',
+    { timeout: 300_000 },
+    async () => {
+      const { app } = t;
+      const operations: Operation[] = Object.entries(
+        document.paths as Record<string, Record<string, Schema>>,
+      ).flatMap(([path, methods]) =>
         Object.entries(methods)
           .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
           .map(([method, operation]) => ({ method, path, operation })),
-    );
-    // Operations that end things run last, so they do not take the records or the session away
-    // from the rest of the walk (which signs in again when it must).
-    const ending = (op: Operation) => op.method === 'delete' || /logout|reset-password/.test(op.path);
-    operations.sort((a, b) => Number(ending(a)) - Number(ending(b)));
-
-    const failures = new Map<string, Failure>();
-    let requests = 0;
-    let unsendable = 0;
-
-    for (const op of operations) {
-      const name = `${op.method.toUpperCase()} ${op.path}`;
-      const session = await liveAdmin(app);
-      const parameters = ((op.operation.parameters as Schema[]) ?? []).map((p) => resolve(document, p));
-      const pathParameters = parameters.filter((p) => p.in === 'path');
-      const realId = pathParameters.length ? await realIdFor(app, op.path) : undefined;
-      const valid = new ValidValues(document, { uuid: realId ?? '00000000-0000-4000-8000-000000000000' });
-      const validPath: Record<string, string> = Object.fromEntries(
-        pathParameters.map((p) => [p.name as string, String(valid.of((p.schema as Schema) ?? {}, p.name as string))]),
       );
-      const jsonBody = ((op.operation.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined)?.[
-        'application/json'
-      ];
-      const multipartBody = ((op.operation.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined)?.[
-        'multipart/form-data'
-      ];
-      const bodySchema = jsonBody ? resolve(document, jsonBody.schema) : undefined;
-      const baseBody = () => (bodySchema ? (valid.of(bodySchema, 'body') as Record<string, unknown>) : undefined);
+      // Operations that end things run last, so they do not take the records or the session away
+      // from the rest of the walk (which signs in again when it must).
+      const ending = (op: Operation) => op.method === 'delete' || /logout|reset-password/.test(op.path);
+      operations.sort((a, b) => Number(ending(a)) - Number(ending(b)));
 
-      const send = async (
-        location: string,
-        kind: string,
-        request: {
-          path?: Record<string, string>;
-          query?: string;
-          body?: string;
-          headers?: Record<string, string>;
-          payload?: InjectOptions['payload'];
-        },
-        withToken: boolean,
-      ) => {
-        const url =
-          op.path.replace(/\{(\w+)\}/g, (_m, key: string) => request.path?.[key] ?? encode(validPath[key] ?? '')) +
-          (request.query ? `?${request.query}` : '');
-        const headers: Record<string, string> = {
-          ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(withToken ? bearer(session) : {}),
-          ...request.headers,
+      const failures = new Map<string, Failure>();
+      let requests = 0;
+      let unsendable = 0;
+
+      for (const op of operations) {
+        const name = `${op.method.toUpperCase()} ${op.path}`;
+        const session = await liveAdmin(app);
+        const parameters = ((op.operation.parameters as Schema[]) ?? []).map((p) => resolve(document, p));
+        const pathParameters = parameters.filter((p) => p.in === 'path');
+        const realId = pathParameters.length ? await realIdFor(app, op.path) : undefined;
+        const valid = new ValidValues(document, { uuid: realId ?? '00000000-0000-4000-8000-000000000000' });
+        const validPath: Record<string, string> = Object.fromEntries(
+          pathParameters.map((p) => [
+            p.name as string,
+            String(valid.of((p.schema as Schema) ?? {}, p.name as string)),
+          ]),
+        );
+        const jsonBody = (
+          (op.operation.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined
+        )?.['application/json'];
+        const multipartBody = (
+          (op.operation.requestBody as Schema | undefined)?.content as Record<string, Schema> | undefined
+        )?.['multipart/form-data'];
+        const bodySchema = jsonBody ? resolve(document, jsonBody.schema) : undefined;
+        const baseBody = () =>
+          bodySchema ? (valid.of(bodySchema, 'body') as Record<string, unknown>) : undefined;
+
+        const send = async (
+          location: string,
+          kind: string,
+          request: {
+            path?: Record<string, string>;
+            query?: string;
+            body?: string;
+            headers?: Record<string, string>;
+            payload?: InjectOptions['payload'];
+          },
+          withToken: boolean,
+        ) => {
+          const url =
+            op.path.replace(
+              /\{(\w+)\}/g,
+              (_m, key: string) => request.path?.[key] ?? encode(validPath[key] ?? ''),
+            ) + (request.query ? `?${request.query}` : '');
+          const headers: Record<string, string> = {
+            ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(withToken ? bearer(session) : {}),
+            ...request.headers,
+          };
+          let response;
+          const started = performance.now();
+          try {
+            response = await app.inject({
+              method: op.method.toUpperCase() as InjectOptions['method'],
+              url,
+              headers,
+              payload: request.payload ?? request.body,
+            });
+          } catch {
+            unsendable += 1; // the HTTP client itself refuses it (e.g. a NUL in a header)
+            return;
+          }
+          requests += 1;
+          if (process.env.FUZZ_TRACE)
+            appendFileSync(
+              process.env.FUZZ_TRACE,
+              `${Math.round(performance.now() - started)} ${response.statusCode} ${name} ${location} ${kind}\n`,
+            );
+          const problem = contractProblem(op.operation, response.statusCode, response.headers, response.body);
+          if (problem) {
+            const key = `${name} | ${location} | ${kind}`;
+            if (!failures.has(key))
+              failures.set(key, {
+                key,
+                status: response.statusCode,
+                problem,
+                body: response.body.slice(0, 300),
+              });
+          }
         };
-        let response;
-        try {
-          response = await app.inject({
-            method: op.method.toUpperCase() as InjectOptions['method'],
-            url,
-            headers,
-            payload: request.payload ?? request.body,
-          });
-        } catch {
-          unsendable += 1; // the HTTP client itself refuses it (e.g. a NUL in a header)
-          return;
-        }
-        requests += 1;
-        const problem = contractProblem(op.operation, response.statusCode, response.headers, response.body);
-        if (problem) {
-          const key = `${name} | ${location} | ${kind}`;
-          if (!failures.has(key))
-            failures.set(key, { key, status: response.statusCode, problem, body: response.body.slice(0, 300) });
-        }
-      };
 
-      const withAndWithout = async (location: string, values: Array<Hostile & { request: Parameters<typeof send>[2] }>) => {
-        for (const { kind, request } of values) await send(location, kind, request, true);
-        for (const { kind, request } of values.slice(0, WITHOUT_TOKEN)) await send(location, kind, request, false);
-      };
+        const withAndWithout = async (
+          location: string,
+          values: Array<Hostile & { request: Parameters<typeof send>[2] }>,
+        ) => {
+          for (const { kind, request } of values) await send(location, kind, request, true);
+          for (const { kind, request } of values.slice(0, WITHOUT_TOKEN))
+            await send(location, kind, request, false);
+        };
 
-      // Path parameters, one at a time.
-      for (const parameter of pathParameters) {
-        const key = parameter.name as string;
-        const location = `path.${key}`;
-        const values = [
-          ...hostileValues(`${name} ${location}`),
-          { kind: 'badEscape', value: '%E0%A4%A' },
-          { kind: 'dotDot', value: '..' },
-        ];
-        await withAndWithout(
-          location,
-          values.map(({ kind, value }) => ({
-            kind,
-            value,
-            request: {
-              path: { [key]: kind === 'badEscape' ? (value as string) : encode(asText(value)) },
-              body: bodySchema ? toJson(baseBody()) : undefined,
-            },
-          })),
-        );
-      }
-
-      // Query parameters, one at a time, plus keys that are not parameters at all.
-      const queryParameters = parameters.filter((p) => p.in === 'query').map((p) => p.name as string);
-      for (const key of [...queryParameters, '__proto__', 'constructor', 'unknownParameter']) {
-        const location = `query.${key}`;
-        const values = [
-          ...hostileValues(`${name} ${location}`),
-          { kind: 'repeated', value: ['1', '2'] },
-          { kind: 'badEscape', value: '%E0%A4%A' },
-        ];
-        await withAndWithout(
-          location,
-          values.map(({ kind, value }) => ({
-            kind,
-            value,
-            request: {
-              query:
-                kind === 'repeated'
-                  ? `${key}=1&${key}=2`
-                  : kind === 'badEscape'
-                    ? `${key}=${value as string}`
-                    : `${encodeURIComponent(key)}=${encode(asText(value))}`,
-              body: bodySchema ? toJson(baseBody()) : undefined,
-            },
-          })),
-        );
-      }
-
-      // Declared headers.
-      for (const parameter of parameters.filter((p) => p.in === 'header')) {
-        const key = parameter.name as string;
-        const location = `header.${key}`;
-        await withAndWithout(
-          location,
-          hostileValues(`${name} ${location}`).map(({ kind, value }) => ({
-            kind,
-            value,
-            request: { headers: { [key]: asText(value).slice(0, 8_000) }, body: bodySchema ? toJson(baseBody()) : undefined },
-          })),
-        );
-      }
-
-      // The Authorization header itself.
-      for (const [kind, value] of Object.entries({
-        garbage: 'Bearer not-a-token',
-        threeDots: 'Bearer a.b.c',
-        huge: `Bearer ${'a'.repeat(20_000)}`,
-        algNone: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(`{"sub":"${admin.user.id}","role":"admin"}`).toString('base64url')}.`,
-        basic: 'Basic YWRtaW46YWRtaW4=',
-        nul: 'Bearer \u0000',
-      })) {
-        await send('header.authorization', kind, { headers: { authorization: value }, body: bodySchema ? toJson(baseBody()) : undefined }, false);
-      }
-
-      // JSON body: each field, then the body as a whole.
-      if (bodySchema) {
-        for (const path of bodyLocations(document, bodySchema)) {
-          const location = `body.${path.join('.')}`;
+        // Path parameters, one at a time.
+        for (const parameter of pathParameters) {
+          const key = parameter.name as string;
+          const location = `path.${key}`;
+          const values = [
+            ...hostileValues(`${name} ${location}`),
+            { kind: 'badEscape', value: '%E0%A4%A' },
+            { kind: 'dotDot', value: '..' },
+          ];
           await withAndWithout(
             location,
-            hostileValues(`${name} ${location}`).map(({ kind, value }) => {
-              const body = baseBody() ?? {};
-              setPath(body, path, value);
-              return { kind, value, request: { body: toJson(body) } };
-            }),
+            values.map(({ kind, value }) => ({
+              kind,
+              value,
+              request: {
+                path: { [key]: kind === 'badEscape' ? (value as string) : encode(asText(value)) },
+                body: bodySchema ? toJson(baseBody()) : undefined,
+              },
+            })),
           );
         }
-        const wholeBodies: Record<string, string> = {
-          protoTop: '{"__proto__":{"role":"admin"}}',
-          constructorTop: '{"constructor":{"prototype":{"role":"admin"}}}',
-          unknownField: toJson({ ...baseBody(), unknownFieldFromFuzz: 1 }),
-          array: '[]',
-          string: '"text"',
-          null: 'null',
-          number: '7',
-          deepArray: `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
-          deepObject: toJson({ [NESTED]: 30_000 }),
-          huge: `[${'1,'.repeat(400_000)}1]`,
-          overLimit: `"${'x'.repeat(1_100_000)}"`,
-          malformed: '{"a":',
-          trailingGarbage: `${toJson(baseBody())}xyz`,
-          nulRaw: '{"a":"\u0000"}',
-          duplicateKeys: '{"a":1,"a":2}',
-        };
-        for (const [kind, text] of Object.entries(wholeBodies)) await send('body', kind, { body: text }, true);
-        for (const [kind, contentType] of Object.entries({
-          textPlain: 'text/plain',
-          noType: '',
-          formUrlEncoded: 'application/x-www-form-urlencoded',
-          jsonWithCharset: 'application/json; charset=latin1',
+
+        // Query parameters, one at a time, plus keys that are not parameters at all.
+        const queryParameters = parameters.filter((p) => p.in === 'query').map((p) => p.name as string);
+        for (const key of [...queryParameters, '__proto__', 'constructor', 'unknownParameter']) {
+          const location = `query.${key}`;
+          const declared = queryParameters.includes(key);
+          const values = [
+            // Keys that are not parameters get the kinds that matter for any text; declared ones all.
+            ...hostileValues(`${name} ${location}`).filter(
+              ({ kind }) => declared || ['nul', 'loneSurrogate', 'hugeString'].includes(kind),
+            ),
+            { kind: 'repeated', value: ['1', '2'] },
+            { kind: 'badEscape', value: '%E0%A4%A' },
+          ];
+          await withAndWithout(
+            location,
+            values.map(({ kind, value }) => ({
+              kind,
+              value,
+              request: {
+                query:
+                  kind === 'repeated'
+                    ? `${key}=1&${key}=2`
+                    : kind === 'badEscape'
+                      ? `${key}=${value as string}`
+                      : `${encodeURIComponent(key)}=${encode(asText(value))}`,
+                body: bodySchema ? toJson(baseBody()) : undefined,
+              },
+            })),
+          );
+        }
+
+        // Declared headers.
+        for (const parameter of parameters.filter((p) => p.in === 'header')) {
+          const key = parameter.name as string;
+          const location = `header.${key}`;
+          await withAndWithout(
+            location,
+            hostileValues(`${name} ${location}`).map(({ kind, value }) => ({
+              kind,
+              value,
+              request: {
+                headers: { [key]: asText(value).slice(0, 8_000) },
+                body: bodySchema ? toJson(baseBody()) : undefined,
+              },
+            })),
+          );
+        }
+
+        // The Authorization header itself.
+        for (const [kind, value] of Object.entries({
+          garbage: 'Bearer not-a-token',
+          threeDots: 'Bearer a.b.c',
+          huge: `Bearer ${'a'.repeat(20_000)}`,
+          algNone: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(`{"sub":"${admin.user.id}","role":"admin"}`).toString('base64url')}.`,
+          basic: 'Basic YWRtaW46YWRtaW4=',
+          nul: 'Bearer \u0000',
         })) {
-          await send('body.content-type', kind, { body: toJson(baseBody()), headers: { 'content-type': contentType } }, true);
+          await send(
+            'header.authorization',
+            kind,
+            { headers: { authorization: value }, body: bodySchema ? toJson(baseBody()) : undefined },
+            false,
+          );
+        }
+
+        // JSON body: each field, then the body as a whole.
+        if (bodySchema) {
+          for (const path of bodyLocations(document, bodySchema)) {
+            const location = `body.${path.join('.')}`;
+            await withAndWithout(
+              location,
+              hostileValues(`${name} ${location}`).map(({ kind, value }) => {
+                const body = baseBody() ?? {};
+                setPath(body, path, value);
+                return { kind, value, request: { body: toJson(body) } };
+              }),
+            );
+          }
+          const wholeBodies: Record<string, string> = {
+            protoTop: '{"__proto__":{"role":"admin"}}',
+            constructorTop: '{"constructor":{"prototype":{"role":"admin"}}}',
+            unknownField: toJson({ ...baseBody(), unknownFieldFromFuzz: 1 }),
+            array: '[]',
+            string: '"text"',
+            null: 'null',
+            number: '7',
+            deepArray: `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+            deepObject: toJson({ [NESTED]: 30_000 }),
+            huge: `[${'1,'.repeat(400_000)}1]`,
+            overLimit: `"${'x'.repeat(1_100_000)}"`,
+            malformed: '{"a":',
+            trailingGarbage: `${toJson(baseBody())}xyz`,
+            nulRaw: '{"a":"\u0000"}',
+            duplicateKeys: '{"a":1,"a":2}',
+          };
+          for (const [kind, text] of Object.entries(wholeBodies))
+            await send('body', kind, { body: text }, true);
+          for (const [kind, contentType] of Object.entries({
+            textPlain: 'text/plain',
+            noType: '',
+            formUrlEncoded: 'application/x-www-form-urlencoded',
+            jsonWithCharset: 'application/json; charset=latin1',
+          })) {
+            await send(
+              'body.content-type',
+              kind,
+              { body: toJson(baseBody()), headers: { 'content-type': contentType } },
+              true,
+            );
+          }
+        }
+
+        if (multipartBody) {
+          const { properties } = propertiesOf(document, resolve(document, multipartBody.schema));
+          const cases = multipartCases(properties);
+          for (const { kind, request } of cases) {
+            await send(
+              'multipart',
+              kind,
+              { headers: request.headers as Record<string, string>, payload: request.payload },
+              true,
+            );
+          }
+          for (const { kind, request } of cases.slice(0, WITHOUT_TOKEN)) {
+            await send(
+              'multipart',
+              kind,
+              { headers: request.headers as Record<string, string>, payload: request.payload },
+              false,
+            );
+          }
+        }
+
+        if (!bodySchema && !multipartBody && pathParameters.length === 0 && queryParameters.length === 0) {
+          await send('none', 'plain', {}, true);
+          await send('none', 'plain', {}, false);
         }
       }
 
-      if (multipartBody) {
-        const { properties } = propertiesOf(document, resolve(document, multipartBody.schema));
-        const cases = multipartCases(properties);
-        for (const { kind, request } of cases) {
-          await send('multipart', kind, { headers: request.headers as Record<string, string>, payload: request.payload }, true);
-        }
-        for (const { kind, request } of cases.slice(0, WITHOUT_TOKEN)) {
-          await send('multipart', kind, { headers: request.headers as Record<string, string>, payload: request.payload }, false);
-        }
-      }
-
-      if (!bodySchema && !multipartBody && pathParameters.length === 0 && queryParameters.length === 0) {
-        await send('none', 'plain', {}, true);
-        await send('none', 'plain', {}, false);
-      }
-    }
-
-    const found = [...failures.values()];
-    console.log(
-      `fuzz walk: ${operations.length} operations, ${requests} requests (${unsendable} refused by the client), ` +
-        `${found.length} distinct failures (operation | location | kind)`,
-    );
-    for (const failure of found) console.log(`  ${failure.key}: ${failure.status} ${failure.problem} ${failure.body}`);
-    expect(requests).toBeGreaterThan(1000);
-    expect(found.map((failure) => `${failure.key}: ${failure.status} ${failure.problem}`)).toEqual([]);
-  });
+      const found = [...failures.values()];
+      console.log(
+        `fuzz walk: ${operations.length} operations, ${requests} requests (${unsendable} refused by the client), ` +
+          `${found.length} distinct failures (operation | location | kind)`,
+      );
+      for (const failure of found)
+        console.log(`  ${failure.key}: ${failure.status} ${failure.problem} ${failure.body}`);
+      expect(requests).toBeGreaterThan(1000);
+      expect(found.map((failure) => `${failure.key}: ${failure.status} ${failure.problem}`)).toEqual([]);
+    },
+  );
 });

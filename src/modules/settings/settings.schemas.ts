@@ -13,7 +13,11 @@ export const Settings = Type.Object({
     description: 'An item counts as expiring when a lot with stock expires within this many days',
   }),
   timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Rome' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' }),
+  currency: Type.String({
+    pattern: '^[A-Z]{3}$',
+    'x-error-message': { pattern: 'must be a three-letter ISO 4217 currency code in capitals, e.g. EUR' },
+    description: 'ISO 4217 code, e.g. EUR',
+  }),
 });
 export type Settings = Static<typeof Settings>;
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -520,7 +519,6 @@ describe('fuzz walk over the OpenAPI document', () => {
             ...request.headers,
           };
           let response;
-          const started = performance.now();
           try {
             response = await app.inject({
               method: op.method.toUpperCase() as InjectOptions['method'],
@@ -533,11 +531,6 @@ describe('fuzz walk over the OpenAPI document', () => {
             return;
           }
           requests += 1;
-          if (process.env.FUZZ_TRACE)
-            appendFileSync(
-              process.env.FUZZ_TRACE,
-              `${Math.round(performance.now() - started)} ${response.statusCode} ${name} ${location} ${kind}\n`,
-            );
           const problem = contractProblem(op.operation, response.statusCode, response.headers, response.body);
           if (problem) {
             const key = `${name} | ${location} | ${kind}`;

@@ -165,6 +165,20 @@ function parameterProblems(request: FastifyRequest, headers: readonly string[]):
   return problems.length > 0 ? invalidInput(problems.slice(0, MAX_PROBLEMS)) : null;
 }
 
+/** Paths of numbers that are not finite in a value that already passed jsonProblems (depth-bounded). */
+function nonFiniteNumbers(value: unknown, path: string, found: InputProblem[]): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) found.push({ field: path, message: 'must be a finite number' });
+  } else if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1)
+      nonFiniteNumbers(value[index], join(path, index), found);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) {
+      nonFiniteNumbers((value as Record<string, unknown>)[key], join(path, key), found);
+    }
+  }
+}
+
 /** After validation: numbers coerced from text must be finite (ajv lets "Infinity" through its bounds). */
 function coercedNumberProblems(request: FastifyRequest): AppError | null {
   const problems: InputProblem[] = [];
@@ -172,18 +186,16 @@ function coercedNumberProblems(request: FastifyRequest): AppError | null {
   if (query) {
     for (const key in query) {
       const value = query[key];
-      const values = Array.isArray(value) ? value : [value];
-      if (values.some((item) => typeof item === 'number' && !Number.isFinite(item))) {
-        problems.push({ field: `querystring.${key}`, message: 'must be a finite number' });
+      // The common case, a string or a finite number, costs one typeof.
+      if (typeof value === 'object' || (typeof value === 'number' && !Number.isFinite(value))) {
+        nonFiniteNumbers(value, `querystring.${key}`, problems);
       }
     }
   }
-  if (request.body !== undefined && request.body !== null && typeof request.body === 'object') {
-    problems.push(...jsonProblems(request.body, 'body', Number.POSITIVE_INFINITY).filter(isNumberProblem));
-  }
-  return problems.length > 0 ? invalidInput(problems) : null;
+  if (typeof request.body === 'object' && request.body !== null)
+    nonFiniteNumbers(request.body, 'body', problems);
+  return problems.length > 0 ? invalidInput(problems.slice(0, MAX_PROBLEMS)) : null;
 }
-const isNumberProblem = (problem: InputProblem) => problem.message === 'must be a finite number';
 
 type Schema = Record<string, unknown>;
 

@@ -26,6 +26,7 @@ import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
+import { ajvInputPlugin, registerInputGuard, renderFrameworkError } from './platform/http/input-guard.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { logDestination, loggerOptions, requestIdFor } from './platform/logger.ts';
@@ -66,11 +67,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
     // '/v1/users/' and '/v1/users' are the same resource to a client.
     routerOptions: { ignoreTrailingSlash: true },
-    // Unknown properties are kept, not silently dropped: schemas that must refuse them (query
-    // strings, settings) say additionalProperties: false and answer 400.
+    // Unknown properties are never dropped in silence: the input guard makes request objects
+    // refuse them (400 naming the field). `verbose` gives each error its schema, for messages
+    // a person can act on (src/platform/http/validation.ts).
     ajv: {
-      customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false },
+      customOptions: {
+        allErrors: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+        removeAdditional: false,
+        verbose: true,
+      },
+      onCreate: ajvInputPlugin,
     },
+    // A malformed path or an over-long path parameter, answered in the envelope too.
+    frameworkErrors: renderFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Before opening anything: a missing production secret is a configuration error.
@@ -99,6 +110,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   registerErrorHandling(app);
+  // Before any route: JSON parsing, parameter checks and request-schema hardening for all of them.
+  registerInputGuard(app);
   const metrics = registerMetrics(app, platform.database);
 
   // TLS ends at the proxy; forcing https sub-resources would break /docs on plain-http hosts.

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CsvError, type InfoRecord, parse } from 'csv-parse';
 import { AppError } from '../../platform/http/errors.ts';
+import { textProblem } from '../../platform/http/input-guard.ts';
 import { itemBarcode } from './barcode.ts';
 import { NUMERIC_FIELDS } from './inventory.service.ts';
 
@@ -29,6 +30,23 @@ function cellText(cell: Cell | undefined): string {
 export const importError = (message: string, code = 'INVALID_IMPORT_FILE') =>
   new AppError(400, code, message);
 
+/** Legacy Office (OLE2: .xls, .doc), PDF, PNG, JPEG, GIF, gzip. */
+const BINARY_SIGNATURES = [
+  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+  Buffer.from('%PDF-'),
+  Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+  Buffer.from([0xff, 0xd8, 0xff]),
+  Buffer.from('GIF8'),
+  Buffer.from([0x1f, 0x8b]),
+];
+const MAX_NULS_IN_TEXT_HEAD = 16;
+
+function countNuls(bytes: Buffer): number {
+  let count = 0;
+  for (let index = bytes.indexOf(0); index !== -1; index = bytes.indexOf(0, index + 1)) count += 1;
+  return count;
+}
+
 /** Decides the file kind from its first bytes (an XLSX is a ZIP) and its name; refuses anything else. */
 export async function detectKind(path: string, filename: string): Promise<FileKind> {
   const handle = await open(path, 'r');
@@ -45,9 +63,11 @@ export async function detectKind(path: string, filename: string): Promise<FileKi
         'UNSUPPORTED_FILE',
       );
     }
+    // A stray NUL in a cell does not make a file binary: it is reported as that cell's error
+    // (parseRow). Binary files start with a signature or have NULs all through them.
     const textLike =
-      !head.includes(0) &&
-      !head.subarray(0, 8).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]));
+      countNuls(head) <= MAX_NULS_IN_TEXT_HEAD &&
+      !BINARY_SIGNATURES.some((signature) => head.subarray(0, signature.length).equals(signature));
     if (textLike && !/\.(xlsx|xls|pdf|json|zip)$/.test(lower)) return 'csv';
     throw importError('Only CSV and XLSX files can be imported', 'UNSUPPORTED_FILE');
   } finally {
@@ -335,6 +355,13 @@ export function parseRow(
     const cell = cells[index];
     const text = cellText(cell);
     if (text === '') continue;
+    // Checked before anything else reads the text: PostgreSQL cannot store a NUL, and the
+    // messages below quote the cell.
+    const textIssue = textProblem(text);
+    if (textIssue) {
+      errors.push({ field, message: `${columnLabel(index, captions[index])} ${textIssue}` });
+      continue;
+    }
     if (field === 'expirationDate') {
       const date = cell instanceof Date ? cellText(cell) : parseDate(text);
       if (date) values.expirationDate = date;

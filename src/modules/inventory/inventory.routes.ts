@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { AppError, errors } from '../../platform/http/errors.ts';
+import { invalidInput, jsonProblems, textProblem } from '../../platform/http/input-guard.ts';
 import { detectKind } from './import.rows.ts';
 import type { ImportService } from './import.service.ts';
 import { Envelope, ok, okJsonText } from '../../platform/http/envelope.ts';
@@ -50,9 +51,22 @@ function parseImportOptions(raw: string): Static<typeof ImportOptions> {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw errors.validation('options must be a JSON object', [
+    throw errors.validation('options must be a JSON object, e.g. {"validateOnly": true}', [
       { field: 'options', message: 'is not valid JSON' },
     ]);
+  }
+  const problems = jsonProblems(parsed, 'options');
+  if (problems.length > 0) throw invalidInput(problems);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const unknown = Object.keys(parsed).filter((key) => !(key in ImportOptions.properties));
+    if (unknown.length > 0) {
+      throw invalidInput(
+        unknown.map((key) => ({
+          field: `options.${key}`,
+          message: `is not an import option (the options are: ${Object.keys(ImportOptions.properties).join(', ')})`,
+        })),
+      );
+    }
   }
   const withDefaults = Value.Default(ImportOptions, parsed);
   if (!Value.Check(ImportOptions, withDefaults)) {
@@ -61,6 +75,39 @@ function parseImportOptions(raw: string): Static<typeof ImportOptions> {
     ]);
   }
   return withDefaults;
+}
+
+/** The multipart fields of an import: the file, and its options as JSON text. */
+const IMPORT_FIELDS = ['file', 'options'];
+
+/**
+ * An error met while reading the multipart body, as the client's fault (400/413/415) when it is:
+ * busboy reports a truncated body, a bad boundary or a malformed part header as a plain Error,
+ * which would otherwise be a 500. Errors of our own disk (they carry a syscall) stay 500s.
+ */
+function multipartError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  if (error instanceof AppError || 'syscall' in error) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_FILES_LIMIT') {
+    return errors.validation('Send exactly one file, in a field named "file"', [
+      { field: 'file', message: 'is sent more than once' },
+    ]);
+  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new AppError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send multipart/form-data with the file in a field named "file"',
+    );
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return error;
+  return new AppError(
+    400,
+    'MALFORMED_MULTIPART',
+    `The multipart body could not be read (${error.message}): send multipart/form-data with the file in a part named "file"`,
+  );
 }
 
 const tags = ['inventory'];
@@ -103,21 +150,56 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
       const spooled = path.join(tmpDir, `import-${randomUUID()}`);
       try {
         let options = parseImportOptions('{}');
+        let optionsSeen = false;
         let filename: string | undefined;
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || filename !== undefined) {
-              throw errors.validation('Send exactly one file, in a field named "file"');
+        try {
+          for await (const part of request.parts()) {
+            const name = part.fieldname;
+            if (!IMPORT_FIELDS.includes(name)) {
+              // A dry run sent as `validateOnly=true` beside the file once became a real import.
+              throw invalidInput([
+                {
+                  field: textProblem(name, 200) ? 'multipart field' : name,
+                  message:
+                    'is not a field of this request (send the file as "file" and settings as JSON in "options", e.g. {"validateOnly": true})',
+                },
+              ]);
             }
-            // Spooled to disk, never held in memory; options may arrive after the file.
-            await pipeline(part.file, createWriteStream(spooled));
-            if (part.file.truncated) {
-              throw new AppError(413, 'PAYLOAD_TOO_LARGE', `The file is larger than ${importMaxBytes} bytes`);
+            if (part.type === 'file') {
+              if (name !== 'file') {
+                throw invalidInput([{ field: name, message: 'must be a text field (JSON), not a file' }]);
+              }
+              if (filename !== undefined) {
+                throw invalidInput([
+                  { field: 'file', message: 'is sent more than once: send exactly one file' },
+                ]);
+              }
+              const nameProblem = textProblem(part.filename, 255);
+              if (nameProblem)
+                throw invalidInput([{ field: 'file', message: `has a file name that ${nameProblem}` }]);
+              // Spooled to disk, never held in memory; options may arrive after the file.
+              await pipeline(part.file, createWriteStream(spooled));
+              if (part.file.truncated) {
+                throw new AppError(
+                  413,
+                  'PAYLOAD_TOO_LARGE',
+                  `The file is larger than ${importMaxBytes} bytes`,
+                );
+              }
+              filename = part.filename;
+            } else {
+              if (name === 'file') {
+                throw invalidInput([
+                  { field: 'file', message: 'must be a file part (with a filename), not a text field' },
+                ]);
+              }
+              if (optionsSeen) throw invalidInput([{ field: 'options', message: 'is sent more than once' }]);
+              optionsSeen = true;
+              options = parseImportOptions(String(part.value));
             }
-            filename = part.filename;
-          } else if (part.fieldname === 'options') {
-            options = parseImportOptions(String(part.value));
           }
+        } catch (error) {
+          throw multipartError(error);
         }
         if (filename === undefined)
           throw errors.validation('No file: send it in a multipart field named "file"');

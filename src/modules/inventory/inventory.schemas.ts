@@ -167,6 +167,9 @@ export const AdjustBody = Type.Object({
     minimum: -1_000_000_000,
     maximum: 1_000_000_000,
     not: { const: 0 },
+    'x-error-message': {
+      not: 'must not be 0: zero is not an adjustment; send a positive number to add stock or a negative one to take it away',
+    },
     description: 'Positive adds stock (a new lot, or to lotId); negative takes it, first-expiring lot first',
   }),
   reason: Type.Unsafe<AdjustmentReason>({ type: 'string', enum: [...ADJUSTMENT_REASONS] }),

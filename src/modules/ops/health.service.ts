@@ -1,12 +1,64 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Platform } from '../../platform/platform.ts';
 
 export type ServiceStatus = 'healthy' | 'unhealthy';
+
+/**
+ * What /health says about a failing check: only these words. The check's own error (a driver's
+ * message can name hosts, ports, users or files) goes to the log and, as a bounded reason, to
+ * /metrics; /health answers anyone who asks.
+ */
+export type FailureKind = 'timeout' | 'failed';
 
 export interface ServiceHealth {
   status: ServiceStatus;
   latencyMs: number;
   mode: string;
-  error?: string;
+  error?: FailureKind;
+}
+
+export interface HealthObserver {
+  log: FastifyBaseLogger;
+  metrics: HealthMetrics;
+}
+
+/** `health_check_up{component}` (1/0) and `health_check_failures_total{component, reason}`. */
+export class HealthMetrics {
+  readonly #up: Gauge<'component'>;
+  readonly #failures: Counter<'component' | 'reason'>;
+
+  constructor(registry: Registry) {
+    this.#up = new Gauge({
+      name: 'health_check_up',
+      help: 'Whether the last /health check of a component passed (1) or failed (0)',
+      labelNames: ['component'] as const,
+      registers: [registry],
+    });
+    this.#failures = new Counter({
+      name: 'health_check_failures_total',
+      help: 'Failed /health checks by component and reason (timeout, or the error code such as ECONNREFUSED)',
+      labelNames: ['component', 'reason'] as const,
+      registers: [registry],
+    });
+  }
+
+  record(component: string, failure?: unknown): void {
+    this.#up.set({ component }, failure === undefined ? 1 : 0);
+    if (failure !== undefined) this.#failures.inc({ component, reason: reasonOf(failure) });
+  }
+}
+
+class CheckTimeout extends Error {
+  override name = 'CheckTimeout';
+}
+
+/** A label value of bounded cardinality: the error's code or class, never its message. */
+function reasonOf(failure: unknown): string {
+  if (failure instanceof CheckTimeout) return 'timeout';
+  const code = (failure as { code?: unknown } | null)?.code;
+  const raw = typeof code === 'string' && code ? code : ((failure as Error | null)?.name ?? 'error');
+  return raw.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40) || 'error';
 }
 
 export interface HealthReport {
@@ -18,7 +70,12 @@ export interface HealthReport {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function timed(mode: string, check: () => Promise<unknown>): Promise<ServiceHealth> {
+async function timed(
+  component: string,
+  mode: string,
+  check: () => Promise<unknown>,
+  observer: HealthObserver,
+): Promise<ServiceHealth> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -26,14 +83,22 @@ async function timed(mode: string, check: () => Promise<unknown>): Promise<Servi
       check(),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
+          () => reject(new CheckTimeout(`timed out after ${CHECK_TIMEOUT_MS} ms`)),
           CHECK_TIMEOUT_MS,
         );
       }),
     ]);
+    observer.metrics.record(component);
     return { status: 'healthy', latencyMs: elapsed(started), mode };
   } catch (error) {
-    return { status: 'unhealthy', latencyMs: elapsed(started), mode, error: (error as Error).message };
+    observer.metrics.record(component, error);
+    observer.log.warn({ component, mode, err: error }, 'health check failed');
+    return {
+      status: 'unhealthy',
+      latencyMs: elapsed(started),
+      mode,
+      error: error instanceof CheckTimeout ? 'timeout' : 'failed',
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -50,14 +115,15 @@ const elapsed = (started: number) => Math.round((performance.now() - started) * 
 export async function checkHealth(
   platform: Platform,
   version: string,
+  observer: HealthObserver,
 ): Promise<{ report: HealthReport; httpStatus: 200 | 503 }> {
   const { database, redis, storage } = platform;
   const [db, cache, files] = await Promise.all([
-    timed(database.kind, () => database.ping()),
+    timed('database', database.kind, () => database.ping(), observer),
     redis
-      ? timed('redis', () => redis.ping())
+      ? timed('redis', 'redis', () => redis.ping(), observer)
       : Promise.resolve<ServiceHealth>({ status: 'healthy', latencyMs: 0, mode: 'in-process' }),
-    timed(storage.kind, () => storage.check()),
+    timed('storage', storage.kind, () => storage.check(), observer),
   ]);
   const requiredOk = db.status === 'healthy' && files.status === 'healthy';
   const allOk = requiredOk && cache.status === 'healthy';

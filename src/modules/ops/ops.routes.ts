@@ -3,13 +3,17 @@ import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { ErrorBody, Meta } from '../../platform/http/envelope.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { checkHealth } from './health.service.ts';
+import { checkHealth, HealthMetrics } from './health.service.ts';
 
 const ServiceHealth = Type.Object({
   status: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]),
   latencyMs: Type.Number(),
   mode: Type.String({ description: 'postgres | pglite, redis | in-process, local' }),
-  error: Type.Optional(Type.String()),
+  error: Type.Optional(
+    Type.Union([Type.Literal('timeout'), Type.Literal('failed')], {
+      description: 'Why the check failed; the detail is in the service log and in /metrics',
+    }),
+  ),
 });
 
 const HealthReport = Type.Object({
@@ -37,6 +41,46 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
   app,
   { platform, metrics, version },
 ) => {
+  const healthMetrics = new HealthMetrics(metrics);
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Where to start: the API documentation, its OpenAPI document and health',
+        description:
+          'Links for a person or a client arriving at the root: `/docs` (Swagger UI), `/v1/openapi.json` ' +
+          '(this document) and `/health`. Not authenticated, not rate limited.',
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            data: Type.Object({
+              name: Type.String(),
+              version: Type.String(),
+              docs: Type.String({ description: 'Interactive API documentation' }),
+              openapi: Type.String({ description: 'The OpenAPI 3.1 document' }),
+              health: Type.String(),
+              api: Type.String({ description: 'Base path of the API' }),
+            }),
+            meta: Meta,
+          }),
+        },
+      },
+    },
+    async (request) => ({
+      success: true as const,
+      data: {
+        name: 'Fresh Choice API',
+        version,
+        docs: '/docs',
+        openapi: '/v1/openapi.json',
+        health: '/health',
+        api: '/v1',
+      },
+      meta: { timestamp: new Date().toISOString(), requestId: request.id },
+    }),
+  );
   app.get(
     '/health',
     {
@@ -49,7 +93,10 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const { report, httpStatus } = await checkHealth(platform, version);
+      const { report, httpStatus } = await checkHealth(platform, version, {
+        log: request.log,
+        metrics: healthMetrics,
+      });
       const failing = Object.entries(report.services)
         .filter(([, service]) => service.status !== 'healthy')
         .map(([name]) => name);

@@ -17,6 +17,7 @@ export const Settings = Type.Object({
     minLength: 3,
     maxLength: 3,
     pattern: '^[A-Z]{3}$',
+    'x-error-message': { pattern: 'must be a three-letter ISO 4217 currency code in capitals, e.g. EUR' },
     description: 'ISO 4217 code, e.g. EUR',
   }),
 });

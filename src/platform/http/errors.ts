@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorEnvelope, meta } from './envelope.ts';
+import { renderValidation } from './validation.ts';
 
 /**
  * The one error type services throw. The error handler renders it in the envelope; anything else
@@ -63,6 +64,24 @@ const PG_ERRORS: Record<string, { status: number; code: string; message: string 
   '22P02': { status: 400, code: 'BAD_REQUEST', message: 'A value has the wrong format' },
   '22003': { status: 400, code: 'BAD_REQUEST', message: 'A number is out of range' },
   '22001': { status: 400, code: 'BAD_REQUEST', message: 'A value is too long' },
+  // The input guard (input-guard.ts) refuses these first, naming the field; these are the net
+  // under it for a path it does not cover: text PostgreSQL cannot store (a NUL), a date out of
+  // its range, a value too large for an index entry.
+  '22021': {
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: 'A text value contains a character that cannot be stored',
+  },
+  '22007': { status: 400, code: 'BAD_REQUEST', message: 'A date or time has the wrong format' },
+  '22008': { status: 400, code: 'BAD_REQUEST', message: 'A date or time is out of range' },
+  '54000': { status: 400, code: 'BAD_REQUEST', message: 'A value is too long' },
+};
+
+/** Fastify's own 4xx messages, where they do not say what to do. */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    'Unsupported Content-Type: send JSON as application/json (file uploads as multipart/form-data)',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body',
 };
 
 interface Rendered {
@@ -72,37 +91,26 @@ interface Rendered {
   details?: unknown;
 }
 
-function render(error: FastifyError & { code?: string }): Rendered {
+function render(error: FastifyError & { code?: string }, request: FastifyRequest): Rendered {
   if (error instanceof AppError) {
     return { status: error.status, code: error.code, message: error.message, details: error.details };
   }
   if (error.validation) {
-    return {
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'The request is invalid',
-      details: error.validation.map((issue) => ({
-        field: fieldOf(error.validationContext, issue.instancePath, issue.params),
-        message: issue.message,
-      })),
-    };
+    return renderValidation(request, error.validationContext, error.validation);
   }
   const pgError = typeof error.code === 'string' ? PG_ERRORS[error.code] : undefined;
   if (pgError && 'severity' in error) return pgError;
   const status = error.statusCode;
   if (status && status >= 400 && status < 500) {
-    return { status, code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message: error.message };
+    return {
+      status,
+      code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST',
+      message: FRAMEWORK_MESSAGES[error.code] ?? error.message,
+    };
   }
   if (status === 503)
     return { status, code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' };
   return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' };
-}
-
-function fieldOf(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {
-  const missing = typeof params.missingProperty === 'string' ? `/${params.missingProperty}` : '';
-  const extra = typeof params.additionalProperty === 'string' ? `/${params.additionalProperty}` : '';
-  const pointer = `${instancePath}${missing}${extra}`.replace(/^\//, '').replaceAll('/', '.');
-  return [context, pointer].filter(Boolean).join('.') || (context ?? 'request');
 }
 
 export function errorEnvelope(request: FastifyRequest, rendered: Rendered): ErrorEnvelope {
@@ -119,7 +127,7 @@ export function errorEnvelope(request: FastifyRequest, rendered: Rendered): Erro
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const rendered = render(error);
+    const rendered = render(error, request);
     if (rendered.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {

@@ -28,6 +28,7 @@ import { migrate } from './platform/db/migrate.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
 import { ajvInputPlugin, registerInputGuard, renderFrameworkError } from './platform/http/input-guard.ts';
 import { registerMetrics } from './platform/http/metrics.ts';
+import { registerShutdownRefusal } from './platform/http/shutdown.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { logDestination, loggerOptions, requestIdFor } from './platform/logger.ts';
 import { createPlatform, type Platform, type PlatformOverrides } from './platform/platform.ts';
@@ -61,9 +62,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    // Refuse new requests while closing (503 in the envelope) and drop idle keep-alive sockets,
-    // so shutdown waits only for requests that are really in flight.
-    return503OnClosing: true,
+    // New requests while closing get a 503 in the envelope from registerShutdownRefusal (Fastify's
+    // own 503 is not in it); idle keep-alive sockets are dropped, so shutdown waits only for
+    // requests that are really in flight.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // '/v1/users/' and '/v1/users' are the same resource to a client.
     routerOptions: { ignoreTrailingSlash: true },
@@ -102,6 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerShutdownRefusal(app);
   // The access log: one line per request with what both of Fastify's lines carried (method, URL,
   // client, status, time). The second line was a third of the logging cost of a list request.
   app.addHook('onResponse', (request, reply, done) => {

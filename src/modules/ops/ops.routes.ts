@@ -88,8 +88,9 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
         tags: ['operations'],
         summary: 'Liveness and readiness, with each backing service',
         description:
-          '200 when the database and storage answer (status `degraded` if only Redis is down); 503 when a required service fails.',
-        response: { 200: HealthEnvelope, 503: HealthEnvelope },
+          '200 when the database and storage answer (status `degraded` if only Redis is down); 503 when a required service ' +
+          'fails (the health report) or this instance is shutting down (the error envelope, with `Retry-After`).',
+        response: { 200: HealthEnvelope, 503: Type.Union([HealthEnvelope, Type.Ref('ErrorEnvelope')]) },
       },
     },
     async (request, reply) => {

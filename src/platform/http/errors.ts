@@ -125,10 +125,19 @@ export function errorEnvelope(request: FastifyRequest, rendered: Rendered): Erro
   };
 }
 
+/** Retry-After of a 503 that does not set its own. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const rendered = render(error, request);
-    if (rendered.status >= 500) {
+    if (rendered.status === 503) {
+      // Not a fault of this request: a required service is down or this instance is closing.
+      // The client is told when to come back, as the OpenAPI document promises for every 503.
+      if (!reply.hasHeader('retry-after'))
+        reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      request.log.warn({ code: rendered.code, msg: error.message }, 'request refused: unavailable');
+    } else if (rendered.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {
       request.log.info(

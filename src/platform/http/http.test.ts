@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { AppError } from './errors.ts';
@@ -142,5 +143,61 @@ describe('HTTP platform', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-encoding']).toBe('gzip');
+  });
+});
+
+describe('shutting down', () => {
+  it('finishes a request in flight and answers one arriving during shutdown 503 in the envelope', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    const connection: { socket?: net.Socket } = {};
+    const lateRequest = 'GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: late-1\r\n\r\n';
+    const t = await createTestApp({}, (app) => {
+      app.get('/test/slow', async () => {
+        entered();
+        await gate;
+        return { success: true, data: 'done' };
+      });
+      // Registered after the app's own preClose hook, so shutdown has begun when it runs: the
+      // client sends its next request on the busy keep-alive connection (HTTP pipelining)...
+      app.addHook('preClose', (done) => {
+        connection.socket?.write(lateRequest);
+        done();
+      });
+      // ...and the slow request is let go once that request has been answered.
+      app.addHook('onSend', async (request) => {
+        if (request.url === '/health') release();
+      });
+    });
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = net.connect(Number(new URL(address).port), '127.0.0.1');
+    connection.socket = client;
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const ended = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    client.write('GET /test/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await inFlight;
+    await Promise.all([t.close(), ended]);
+
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toMatch(/^HTTP\/1\.1 200/);
+    expect(answers[0]).toContain('"data":"done"');
+    const late = answers[1]!;
+    expect(late).toMatch(/^HTTP\/1\.1 503/);
+    expect(late).toMatch(/\r\nretry-after: 5\r\n/i);
+    expect(late).toMatch(/\r\nconnection: close\r\n/i);
+    expect(late).toMatch(/\r\nx-request-id: late-1\r\n/i);
+    const body = JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4)) as {
+      success: boolean;
+      error: { code: string; message: string };
+      meta: { requestId: string };
+    };
+    expect(body.success).toBe(false);
+    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.error.message).toMatch(/shutting down/);
+    expect(body.meta.requestId).toBe('late-1');
   });
 });

@@ -15,7 +15,7 @@ import { RATE_LIMITS, type RateLimitBucket } from './rate-limit.ts';
  *   them in (TypeBox types them as present for the handler);
  * - error answers are $refs to one response per status (components.responses), each carrying
  *   the one error envelope (components.schemas.ErrorEnvelope);
- * - 413 and 415 on every method that reads a body, 500 everywhere;
+ * - 413 and 415 on every method that reads a body, 500 and 503 (shutting down) everywhere;
  * - the response headers the server sends (components.headers): X-Request-Id and CORS on every
  *   answer, RateLimit-* on the answers of rate-limited operations, Retry-After on 429;
  * - integer formats (int32/int64), a relative `servers` entry, explicit anonymous security.
@@ -86,7 +86,8 @@ const HEADERS: Record<string, Json> = {
     schema: { type: 'integer', minimum: 0, maximum: 86_400 },
   },
   'Retry-After': {
-    description: 'Seconds to wait before the limit admits another request.',
+    description:
+      'Seconds to wait before trying again: until the rate limit admits another request (429), or until the service is expected back (503).',
     required: true,
     schema: { type: 'integer', minimum: 1, maximum: 86_400 },
   },
@@ -122,20 +123,28 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
     name: 'InternalError',
     description: 'An unexpected failure. The message says nothing more; the request id finds it in the log.',
   },
-  503: { name: 'ServiceUnavailable', description: 'The service cannot answer now.' },
+  503: {
+    name: 'ServiceUnavailable',
+    description:
+      'The service cannot answer now (a required service is down, or this instance is shutting down); `Retry-After` says when to try again.',
+  },
 };
 
 export function errorResponseName(status: number): string {
   return ERROR_RESPONSES[status]?.name ?? `Error${status}`;
 }
 
-/** Headers of an answer with this status; RateLimit-* where a limit may have counted it. */
-function headersFor(status: number, rateLimited: boolean): Record<string, Json> {
+/**
+ * Headers of an answer with this status; RateLimit-* where a limit may have counted it, and
+ * Retry-After on 429 and on the error envelope's 503 (errors.ts sends it with every 503 it renders;
+ * /health's own 503 is a report, not a refusal, and has none).
+ */
+function headersFor(status: number, rateLimited: boolean, errorEnvelope = false): Record<string, Json> {
   const names = ['X-Request-Id', 'Access-Control-Allow-Origin'];
   if (rateLimited && ((status >= 200 && status < 300) || (status >= 400 && status < 500))) {
     names.push(...RATE_LIMIT_HEADERS);
   }
-  if (status === 429) names.push('Retry-After');
+  if (status === 429 || (status === 503 && errorEnvelope)) names.push('Retry-After');
   return Object.fromEntries(names.map((name) => [name, headerRef(name)]));
 }
 
@@ -250,7 +259,7 @@ export function finishDocument(generated: object, facts: RouteFacts): Json {
     const name = errorResponseName(status);
     responses[name] ??= {
       description: ERROR_RESPONSES[status]?.description ?? 'Error',
-      headers: headersFor(status, true),
+      headers: headersFor(status, true, true),
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
     };
     return { $ref: `#/components/responses/${name}` };
@@ -287,7 +296,7 @@ export function finishDocument(generated: object, facts: RouteFacts): Json {
 
       const answers = (operation.responses ??= {}) as Record<string, Json>;
       const rateLimited = Array.isArray(operation['x-rate-limit']);
-      const extra = [500, ...(BODY_METHODS.has(method) ? [413, 415] : [])];
+      const extra = [500, 503, ...(BODY_METHODS.has(method) ? [413, 415] : [])];
       for (const status of extra)
         answers[status] ??= { content: { 'application/json': { schema: envelope } } };
       for (const [status, answer] of Object.entries(answers)) {

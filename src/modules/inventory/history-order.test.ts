@@ -15,8 +15,8 @@ afterAll(() => t.close());
 interface Change {
   id: string;
   field: string;
-  oldValue: unknown;
-  newValue: unknown;
+  oldValue: number | string | null;
+  newValue: number | string | null;
   changedAt: string;
 }
 
@@ -30,7 +30,10 @@ async function wholeHistory(itemId: string): Promise<Change[]> {
       headers: bearer(admin),
     });
     expect(response.statusCode, response.body).toBe(200);
-    const body = response.json<{ data: { changes: Change[] }; meta: { pagination: { totalPages: number } } }>();
+    const body = response.json<{
+      data: { changes: Change[] };
+      meta: { pagination: { totalPages: number } };
+    }>();
     changes.push(...body.data.changes);
     if (page >= body.meta.pagination.totalPages) return changes;
   }
@@ -40,7 +43,9 @@ describe('an item history under contention', () => {
   it('lists 200 concurrent adjustments in the order they applied, each balance following from the one before', async () => {
     const item = await createItem(t.app, admin, { description: 'Contended basil', remainingStock: 1000 });
     // Distinct sizes, so that a row listed out of place cannot chain by coincidence.
-    const deltas = Array.from({ length: 200 }, (_, index) => (index % 2 === 0 ? 1 + (index % 7) : -(1 + (index % 5))));
+    const deltas = Array.from({ length: 200 }, (_, index) =>
+      index % 2 === 0 ? 1 + (index % 7) : -(1 + (index % 5)),
+    );
     const responses = await Promise.all(
       deltas.map((delta) =>
         adjust(t.app, admin, item.id, { adjustment: delta, reason: delta > 0 ? 'received' : 'sold' }),
@@ -65,7 +70,7 @@ describe('an item history under contention', () => {
       .map(({ change, previous }) => `${previous.newValue} then ${change.oldValue}→${change.newValue}`);
     expect(breaks).toEqual([]);
     // Each step is one of the adjustments sent, each used once.
-    const steps = stock.slice(0, -1).map((change) => (change.newValue as number) - (change.oldValue as number));
+    const steps = stock.slice(0, -1).map((change) => Number(change.newValue) - Number(change.oldValue));
     expect([...steps].sort((a, b) => a - b)).toEqual([...deltas].sort((a, b) => a - b));
     // The times agree with the order.
     const times = listed.map((change) => Date.parse(change.changedAt));

@@ -63,6 +63,12 @@ export interface BenchReport {
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */
   ceilingRoundRatios: number[] | null;
+  /**
+   * List req/s with the per-request session check over the same server without it
+   * (bench/api-without-session-check.js): the median of alternating rounds' ratios, and each
+   * round's. Null on the embedded database, where two servers cannot share the data directory.
+   */
+  sessionCheck: { ratio: number; roundRatios: number[] } | null;
 }
 
 async function freePort(): Promise<number> {
@@ -151,11 +157,12 @@ async function startProcess(
   };
 }
 
-function startApi(dataDir: string, databaseUrl: string | undefined) {
+/** `script` replaces the entry point with the same flags and environment (a variant of the server). */
+function startApi(dataDir: string, databaseUrl: string | undefined, script?: string) {
   buildServer();
   const { flags, entry } = startCommand();
   return startProcess(
-    entry,
+    script ?? entry,
     {
       DATA_DIR: dataDir,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -473,6 +480,40 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       results.push(await scenario('list', api, listOptions, bench));
     }
 
+    // The session check (is the token's session still live?) runs on every authenticated request.
+    // Its price: list against the same server built without it, in alternating rounds, on the
+    // same database; two servers cannot share an embedded one.
+    let sessionCheck: BenchReport['sessionCheck'] = null;
+    if (databaseUrl) {
+      log('list with and without the session check, alternating…');
+      const unchecked = await startApi(dataDir, databaseUrl, 'bench/api-without-session-check.js');
+      servers.push(unchecked);
+      const { a, b, ratios } = await interleaved(
+        { name: 'list, session check', server: api, options: listOptions },
+        {
+          name: 'list, no session check',
+          server: unchecked,
+          options: { ...listOptions, url: unchecked.url },
+        },
+        bench,
+      );
+      results.push(
+        { ...a, note: 'the server as deployed, in rounds alternating with the next row' },
+        { ...b, note: 'the same server without the per-request session check' },
+      );
+      sessionCheck = {
+        ratio: round(
+          percentile(
+            [...ratios].sort((x, y) => x - y),
+            50,
+          ),
+          3,
+        ),
+        roundRatios: ratios,
+      };
+      await unchecked.stop();
+    }
+
     log('search…');
     const terms = searchTerms();
     results.push(
@@ -635,6 +676,7 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       },
       ceilingRatio,
       ceilingRoundRatios,
+      sessionCheck,
       ...{ idleFreshRssMb: idleFresh, apiPeakRssMb: apiPeak },
     };
   } finally {

@@ -30,7 +30,7 @@ describe('benchmark smoke run', () => {
         'search',
         'mix',
         'adjust-hot',
-        ...(process.env.DATABASE_URL ? ['ceiling'] : []),
+        ...(process.env.DATABASE_URL ? ['ceiling', 'list, session check', 'list, no session check'] : []),
       ]),
     );
     for (const scenario of report.scenarios) {
@@ -42,6 +42,9 @@ describe('benchmark smoke run', () => {
       expect(report.ceilingRoundRatios).toHaveLength(5);
       const sorted = [...report.ceilingRoundRatios!].sort((x, y) => x - y);
       expect(report.ceilingRatio).toBe(sorted[2]);
+      expect(report.sessionCheck?.roundRatios).toHaveLength(5);
+    } else {
+      expect(report.sessionCheck).toBeNull();
     }
     expect(report.adjustHot.applied).toBeGreaterThan(0);
     expect(report.adjustHot.actualStock).toBe(report.adjustHot.expectedStock);

@@ -63,6 +63,19 @@ export interface BenchReport {
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */
   ceilingRoundRatios: number[] | null;
+  /**
+   * List req/s with the per-request session check over the same server without it
+   * (bench/api-without-session-check.js): the median of alternating rounds' ratios, and each
+   * round's. Null on the embedded database, where two servers cannot share the data directory.
+   */
+  sessionCheck: {
+    ratio: number;
+    roundRatios: number[];
+    /** The servers' CPU time per list response, medians of the rounds. */
+    cpuMicrosPerRequest: { checked: number; unchecked: number };
+    /** Median of the rounds' CPU-per-response ratios, with the check over without it. */
+    cpuRatio: number;
+  } | null;
 }
 
 async function freePort(): Promise<number> {
@@ -151,11 +164,12 @@ async function startProcess(
   };
 }
 
-function startApi(dataDir: string, databaseUrl: string | undefined) {
+/** `script` replaces the entry point with the same flags and environment (a variant of the server). */
+function startApi(dataDir: string, databaseUrl: string | undefined, script?: string) {
   buildServer();
   const { flags, entry } = startCommand();
   return startProcess(
-    entry,
+    script ?? entry,
     {
       DATA_DIR: dataDir,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -292,9 +306,16 @@ async function interleaved(
   for (const side of sides) await warmUp(side.options, bench);
   const seconds = Math.max(1, Math.round(bench.durationSeconds / rounds));
   const runs: [Measured[], Measured[]] = [[], []];
+  // Each run's server CPU time per response, in µs: unlike the rate, it barely moves when other
+  // processes take the cores, so it still compares two servers on a busy machine.
+  const cpu: [number[], number[]] = [[], []];
   for (let round = 0; round < rounds; round++) {
     for (const index of round % 2 === 0 ? [0, 1] : [1, 0]) {
-      runs[index]!.push(await measure(sides[index]!.options, seconds, bench));
+      const pid = sides[index]!.server.child.pid!;
+      const before = cpuMsOf(pid);
+      const run = await measure(sides[index]!.options, seconds, bench);
+      runs[index]!.push(run);
+      cpu[index]!.push(((cpuMsOf(pid) - before) * 1000) / Math.max(1, run.latencies.length));
     }
   }
   const rate = (run: Measured) => run.latencies.length / run.seconds;
@@ -303,8 +324,22 @@ async function interleaved(
     a: summarize(a.name, a.server, a.options, runs[0]),
     b: summarize(b.name, b.server, b.options, runs[1]),
     ratios,
+    cpuMicrosPerRequest: cpu,
   };
 }
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, in 10 ms ticks). */
+function cpuMsOf(pid: number): number {
+  // Fields after "pid (command) ": state is the 3rd field of the line, utime the 14th, stime the 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((x, y) => x - y),
+    50,
+  );
 
 export async function runBench(bench: BenchOptions): Promise<BenchReport> {
   const log = bench.log ?? (() => {});
@@ -473,6 +508,37 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       results.push(await scenario('list', api, listOptions, bench));
     }
 
+    // The session check (is the token's session still live?) runs on every authenticated request.
+    // Its price: list against the same server built without it, in alternating rounds, on the
+    // same database; two servers cannot share an embedded one.
+    let sessionCheck: BenchReport['sessionCheck'] = null;
+    if (databaseUrl) {
+      log('list with and without the session check, alternating…');
+      const unchecked = await startApi(dataDir, databaseUrl, 'bench/api-without-session-check.js');
+      servers.push(unchecked);
+      const { a, b, ratios, cpuMicrosPerRequest } = await interleaved(
+        { name: 'list, session check', server: api, options: listOptions },
+        {
+          name: 'list, no session check',
+          server: unchecked,
+          options: { ...listOptions, url: unchecked.url },
+        },
+        bench,
+      );
+      results.push(
+        { ...a, note: 'the server as deployed, in rounds alternating with the next row' },
+        { ...b, note: 'the same server without the per-request session check' },
+      );
+      const [checkedCpu, uncheckedCpu] = cpuMicrosPerRequest;
+      sessionCheck = {
+        ratio: round(median(ratios), 3),
+        roundRatios: ratios,
+        cpuMicrosPerRequest: { checked: round(median(checkedCpu)), unchecked: round(median(uncheckedCpu)) },
+        cpuRatio: round(median(checkedCpu.map((micros, index) => micros / uncheckedCpu[index]!)), 3),
+      };
+      await unchecked.stop();
+    }
+
     log('search…');
     const terms = searchTerms();
     results.push(
@@ -635,6 +701,7 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       },
       ceilingRatio,
       ceilingRoundRatios,
+      sessionCheck,
       ...{ idleFreshRssMb: idleFresh, apiPeakRssMb: apiPeak },
     };
   } finally {

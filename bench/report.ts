@@ -20,6 +20,13 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
       met: list.p99 <= 50 && list.errors + list.non2xx === 0,
     });
   }
+  if (report.sessionCheck) {
+    checks.push({
+      budget: 'list with the session check ≥ 97% of req/s without it',
+      measured: `${round1(report.sessionCheck.ratio * 100)}%`,
+      met: report.sessionCheck.ratio >= 0.97,
+    });
+  }
   if (search)
     checks.push({
       budget: 'search p95 ≤ 25 ms at 10 connections',
@@ -50,6 +57,8 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
   });
   return checks;
 }
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
 
 const row = (scenario: ScenarioResult) => {
   const odd = Object.entries(scenario.statuses).filter(([status]) => !status.startsWith('2'));
@@ -88,6 +97,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- import (seed): ${report.seed.rows.toLocaleString('en')} rows in ${report.seed.seconds} s = ${report.seed.rowsPerSecond.toLocaleString('en')} rows/s, server peak RSS ${report.seed.peakRssMb} MB; plus ${report.seed.ledgerRows.toLocaleString('en')} ledger rows (a year of daily sales for a share of the items).`,
     `- idle server after start-up on the seeded data: ${report.idleRssMb} MB RSS.`,
     `- list as a share of the ceiling: ${report.ceilingRatio === null ? 'n/a (the ceiling runs on PostgreSQL)' : `${Math.round(report.ceilingRatio * 100)}%: the median of ${report.ceilingRoundRatios?.length ?? 0} rounds in which the two take turns going first, each after its own warm-up, so both see the same machine (each round: ${(report.ceilingRoundRatios ?? []).map((ratio) => `${Math.round(ratio * 100)}%`).join(', ')}); the table's req/s pool all rounds`}.`,
+    `- the session check's price: ${report.sessionCheck === null ? 'n/a (measured on PostgreSQL, where two servers can share the database)' : `list with the check ran at ${round1(report.sessionCheck.ratio * 100)}% of the req/s of the same server without it (bench/api-without-session-check.js), the median of ${report.sessionCheck.roundRatios.length} alternating rounds (each round: ${report.sessionCheck.roundRatios.map((ratio) => `${round1(ratio * 100)}%`).join(', ')}); server CPU per list response ${report.sessionCheck.cpuMicrosPerRequest.checked} µs with the check, ${report.sessionCheck.cpuMicrosPerRequest.unchecked} µs without (medians of the rounds; the median of the rounds' ratios is ${round1(report.sessionCheck.cpuRatio * 100)}%), a measure that, unlike the rate, holds when other processes share the cores`}.`,
     '',
     '## Budgets',
     '',

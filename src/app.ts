@@ -48,6 +48,12 @@ export interface BuildOptions {
   platform?: PlatformOverrides;
   /** Apply pending migrations before serving (default true; safe with several instances). */
   migrate?: boolean;
+  /**
+   * Internal, for the benchmark only (bench/api-without-session-check.js): false skips the
+   * per-request session check, so `npm run bench` can price it. Not configurable: a server
+   * started the usual way always checks.
+   */
+  checkSessions?: boolean;
 }
 
 /**
@@ -147,9 +153,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(opsRoutes, { platform, metrics, version: APP_VERSION });
 
   const { db } = platform.database;
-  const sessions = new SessionStates(db, platform.cache);
+  const sessions = new SessionStates(db, platform.cache, config.accessTokenTtlSeconds);
   const tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
-  const guard = new Guard(tokens, sessions, platform.rateLimiter);
+  const guard = new Guard(tokens, sessions, platform.rateLimiter, {
+    checkSessions: options.checkSessions ?? true,
+  });
   app.decorateRequest('auth', null);
   const authService = new AuthService({
     db,

@@ -104,6 +104,11 @@ export async function insertRefreshToken(
 /**
  * Spends a refresh token: one UPDATE that succeeds only for a live, unused token, so two requests
  * racing with the same token cannot both rotate it.
+ *
+ * A family with any revoked token has ended, even if this token escaped the revocation: a
+ * rotation racing a logout can insert its new token after the logout's UPDATE took its snapshot
+ * of the family (the UPDATE waits for the rotation's row lock, then revokes only the rows it
+ * saw), and that token must not carry the session on.
  */
 export async function spendRefreshToken(db: Executor, hash: string) {
   return db
@@ -113,6 +118,17 @@ export async function spendRefreshToken(db: Executor, hash: string) {
     .where('used_at', 'is', null)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', sql<Date>`now()`)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('refresh_tokens as ended')
+            .select(sql`1`.as('one'))
+            .whereRef('ended.family_id', '=', 'refresh_tokens.family_id')
+            .where('ended.revoked_at', 'is not', null),
+        ),
+      ),
+    )
     .returning(['id', 'org_id', 'user_id', 'family_id', 'remember_me'])
     .executeTakeFirst();
 }
@@ -181,10 +197,29 @@ export async function spendOneTimeToken(db: Executor, hash: string) {
     .executeTakeFirst();
 }
 
-export async function sessionState(db: Executor, userId: string) {
+/**
+ * What decides whether a user's access tokens still count: the account's flag and session
+ * version, and the sessions (refresh families) of the user revoked in the last `endedWithinSeconds`
+ * (index refresh_tokens_ended_idx). A session revoked longer ago has no unexpired access token.
+ */
+export async function sessionState(db: Executor, userId: string, endedWithinSeconds: number) {
   return db
     .selectFrom('users')
-    .select(['active', 'session_version'])
-    .where('id', '=', userId)
+    .select((eb) => [
+      'users.active',
+      'users.session_version',
+      eb
+        .selectFrom('refresh_tokens')
+        .select(sql<string[]>`coalesce(array_agg(distinct family_id::text), '{}')`.as('ids'))
+        .whereRef('refresh_tokens.user_id', '=', 'users.id')
+        .where('refresh_tokens.revoked_at', 'is not', null)
+        .where(
+          'refresh_tokens.revoked_at',
+          '>',
+          sql<Date>`now() - make_interval(secs => ${endedWithinSeconds})`,
+        )
+        .as('ended_sessions'),
+    ])
+    .where('users.id', '=', userId)
     .executeTakeFirst();
 }

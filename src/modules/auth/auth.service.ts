@@ -180,6 +180,8 @@ export class AuthService {
           details: { familyId: known.family_id },
         });
       });
+      // The family's access tokens are refused from now on, on every instance.
+      await this.#deps.sessions.invalidate(known.user_id);
       this.#deps.logger.warn(
         { userId: known.user_id, familyId: known.family_id },
         'refresh token reuse: family revoked',
@@ -188,7 +190,10 @@ export class AuthService {
     throw invalidRefresh();
   }
 
-  /** Ends the session the refresh token belongs to. Unknown tokens are accepted silently. */
+  /**
+   * Ends the session the refresh token belongs to: its refresh tokens are revoked and its access
+   * tokens refused from the next request on. Unknown tokens are accepted silently.
+   */
   async logout(refreshToken: string, ip: string): Promise<void> {
     const db = this.#deps.db;
     const known = await repo.findRefreshToken(db, hashOpaqueToken(refreshToken));
@@ -203,6 +208,7 @@ export class AuthService {
         ip,
       });
     });
+    await this.#deps.sessions.invalidate(known.user_id);
   }
 
   /** Always succeeds from the caller's view: whether the address exists is not disclosed. */

@@ -56,15 +56,30 @@ export interface PublicRouteOptions {
   errors?: number[];
 }
 
+export interface GuardOptions {
+  /**
+   * Check each request's session (account active, session version, session not ended). Only the
+   * benchmark turns it off, to measure what the check costs; see BuildOptions.checkSessions.
+   */
+  checkSessions?: boolean;
+}
+
 export class Guard {
   readonly #tokens: AccessTokens;
   readonly #sessions: SessionStates;
   readonly #rateLimiter: RateLimiter;
+  readonly #checkSessions: boolean;
 
-  constructor(tokens: AccessTokens, sessions: SessionStates, rateLimiter: RateLimiter) {
+  constructor(
+    tokens: AccessTokens,
+    sessions: SessionStates,
+    rateLimiter: RateLimiter,
+    options: GuardOptions = {},
+  ) {
     this.#tokens = tokens;
     this.#sessions = sessions;
     this.#rateLimiter = rateLimiter;
+    this.#checkSessions = options.checkSessions ?? true;
   }
 
   /**
@@ -132,9 +147,13 @@ export class Guard {
     if (!match?.[1])
       throw errors.unauthorized('Authentication required: send Authorization: Bearer <accessToken>');
     const claims = await this.#tokens.verify(match[1]);
-    const state = await this.#sessions.get(claims.sub);
-    if (!state?.active || state.sessionVersion !== claims.sv) {
-      throw errors.unauthorized('This session has ended; sign in again', 'SESSION_REVOKED');
+    if (this.#checkSessions) {
+      // A valid signature is not enough: the session may have ended since the token was issued
+      // (logout, reuse of a refresh token, a password change or reset, deactivation, a new role).
+      const state = await this.#sessions.get(claims.sub);
+      if (!state?.active || state.sessionVersion !== claims.sv || state.endedSessions.includes(claims.sid)) {
+        throw errors.unauthorized('This session has ended; sign in again', 'SESSION_REVOKED');
+      }
     }
     const auth: AuthContext = {
       userId: claims.sub,

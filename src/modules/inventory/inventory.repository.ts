@@ -352,8 +352,9 @@ export async function history(db: Executor, orgId: string, itemId: string, page:
         'c.changed_at',
         'u.username',
       ])
-      .orderBy('c.changed_at', 'desc')
-      .orderBy('c.id', 'desc')
+      // seq, not the time: it is drawn under the item's row lock, so it is the order the changes
+      // applied in (migration 0016).
+      .orderBy('c.seq', 'desc')
       .limit(limit)
       .offset((page - 1) * limit)
       .execute(),

@@ -81,8 +81,8 @@ export class UsersService {
   }
 
   /**
-   * Username and/or password. A password change needs the current password, and signs out every
-   * other session of the user (this one keeps its refresh token).
+   * Username and/or password. A password change needs the current password, and ends every other
+   * session of the user at once (refresh tokens revoked, access tokens refused); this one goes on.
    */
   async updateMe(
     auth: AuthContext,
@@ -99,7 +99,7 @@ export class UsersService {
       ]);
     }
     // The answer is read in the same transaction as the change: one transaction, not two.
-    return withTenant(this.#deps.db, auth.orgId, async (trx) => {
+    const profile = await withTenant(this.#deps.db, auth.orgId, async (trx) => {
       const row = await repo.findMember(trx, auth.orgId, auth.userId);
       if (!row) throw errors.notFound('User');
       const username = input.username?.trim();
@@ -122,6 +122,9 @@ export class UsersService {
       }
       return this.#profile(trx, auth);
     });
+    // The other sessions' access tokens are refused from now on (their families are ended).
+    if (input.newPassword !== undefined) await this.#deps.sessions.invalidate(auth.userId);
+    return profile;
   }
 
   async list(auth: AuthContext, page: number, limit: number) {

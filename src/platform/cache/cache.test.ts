@@ -29,6 +29,24 @@ describe.each(caches)('%s cache', (_kind, make) => {
     expect(await cache.get(key)).toBeUndefined();
   });
 
+  it('writes with setIfUnchanged only over the value the caller read, so a late stale write loses', async () => {
+    const cache = make();
+    const key = `cas:${Math.random()}`;
+    // Absent, as expected: written.
+    expect(await cache.setIfUnchanged(key, undefined, { state: 1 }, 60)).toBe(true);
+    expect(await cache.get(key)).toEqual({ state: 1 });
+    // A reader saw { state: 1 }; meanwhile a change replaced it; the reader's write must lose.
+    const seen = await cache.get(key);
+    await cache.set(key, { replacedBy: 'change' }, 60);
+    expect(await cache.setIfUnchanged(key, seen, { state: 'stale' }, 60)).toBe(false);
+    expect(await cache.get(key)).toEqual({ replacedBy: 'change' });
+    // Expecting absence when there is an entry loses too; expecting what is there wins.
+    expect(await cache.setIfUnchanged(key, undefined, { state: 'stale' }, 60)).toBe(false);
+    expect(await cache.setIfUnchanged(key, { replacedBy: 'change' }, { state: 2 }, 60)).toBe(true);
+    expect(await cache.get(key)).toEqual({ state: 2 });
+    await cache.delete(key);
+  });
+
   it('expires entries after their TTL', async () => {
     const cache = make();
     const key = `ttl:${Math.random()}`;
@@ -72,6 +90,7 @@ describe('redis cache when Redis is unreachable', () => {
       const cache = createRedisCache(down, logger);
       await expect(cache.set('k', 1, 10)).resolves.toBeUndefined();
       await expect(cache.get('k')).resolves.toBeUndefined();
+      await expect(cache.setIfUnchanged('k', undefined, 1, 10)).resolves.toBe(false);
     } finally {
       await closeRedis(down);
     }

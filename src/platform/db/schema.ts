@@ -172,6 +172,8 @@ export interface StockMovementsTable {
   notes: string | null;
   user_id: string | null;
   occurred_at: Timestamp;
+  /** Draw order, under the item's row lock: the order an item's movements applied (0016). */
+  seq: Generated<string>;
 }
 
 export interface ItemChangesTable {
@@ -185,6 +187,8 @@ export interface ItemChangesTable {
   movement_id: string | null;
   changed_by: string | null;
   changed_at: Timestamp;
+  /** Draw order, under the item's row lock: the order an item's changes applied (0016). */
+  seq: Generated<string>;
 }
 
 export interface OutboxEventsTable {

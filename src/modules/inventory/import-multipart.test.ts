@@ -203,7 +203,11 @@ describe('bulk import cells that cannot be stored', () => {
     const result = response.json().data;
     expect(result).toMatchObject({ processed: 2, created: 1, errorCount: 1 });
     expect(result.errors).toEqual([
-      { row: 3, field: 'description', message: expect.stringMatching(/^column A contains a NUL character/) },
+      {
+        row: 3,
+        field: 'description',
+        message: expect.stringMatching(/^column A \(description\) contains a NUL character/),
+      },
     ]);
   });
 

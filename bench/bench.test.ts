@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBench } from './bench.ts';
+import { type BenchReport, runBench } from './bench.ts';
+import { runEmbeddedComparison } from './embedded.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
@@ -53,4 +54,49 @@ describe('benchmark smoke run', () => {
     expect(markdown).toContain('| list |');
     expect(budgetChecks(report).length).toBeGreaterThanOrEqual(5);
   });
+
+  it(
+    'measures the embedded default beside PostgreSQL mode and reports it',
+    { timeout: 300_000 },
+    async () => {
+      const embedded = await runEmbeddedComparison({
+        importRows: 300,
+        rounds: 1,
+        databaseUrl: process.env.DATABASE_URL,
+      });
+      for (const figures of [embedded.embedded, ...(process.env.DATABASE_URL ? [embedded.postgres!] : [])]) {
+        expect(figures.importRows).toBe(300);
+        expect(figures.firstStartSeconds).toBeGreaterThan(0);
+        expect(figures.restartSeconds).toBeGreaterThan(0);
+        expect(figures.idleRssMb).toBeGreaterThan(0);
+        expect(figures.importRowsPerSecond).toBeGreaterThan(0);
+        expect(figures.importPeakRssMb).toBeGreaterThanOrEqual(figures.idleRssMb);
+      }
+      expect(embedded.postgres === null).toBe(!process.env.DATABASE_URL);
+      expect(embedded.importRatios?.length ?? 0).toBe(process.env.DATABASE_URL ? 1 : 0);
+
+      // The section on its own, in an otherwise empty report.
+      const report: BenchReport = {
+        date: '',
+        machine: '',
+        node: '',
+        database: '',
+        items: 0,
+        seed: { rows: 0, seconds: 0, rowsPerSecond: 0, peakRssMb: 0, ledgerRows: 0 },
+        idleRssMb: 0,
+        scenarios: [],
+        adjustHot: { applied: 0, expectedStock: 0, actualStock: 0, perSecond: 0 },
+        ceilingRatio: null,
+        ceilingRoundRatios: null,
+        sessionCheck: null,
+        embedded,
+      };
+      const markdown = renderMarkdown(report);
+      expect(markdown).toContain('## Embedded default (PGlite) beside PostgreSQL');
+      expect(markdown).toContain('| idle RSS after restart, MB |');
+      const budgets = budgetChecks(report).map((check) => check.budget);
+      expect(budgets).toContain('embedded: idle RSS ≤ 200 MB');
+      expect(budgets).toContain('embedded: restart healthy ≤ 2 s');
+    },
+  );
 });

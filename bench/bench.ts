@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { createDatabase } from '../src/platform/db/database.ts';
 import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
+import type { EmbeddedComparison } from './embedded.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -59,6 +60,8 @@ export interface BenchReport {
   idleRssMb: number;
   scenarios: ScenarioResult[];
   adjustHot: { applied: number; expectedStock: number; actualStock: number; perSecond: number };
+  /** The embedded default beside PostgreSQL mode (bench/embedded.ts), when it was run. */
+  embedded?: EmbeddedComparison;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */
@@ -78,7 +81,7 @@ export interface BenchReport {
   } | null;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -87,7 +90,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Resident memory of a process, and its peak since start, in MB (Linux /proc). */
-function memoryOf(pid: number): { rss: number; peak: number } {
+export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
@@ -104,7 +107,7 @@ interface Server {
  * they are set), so the benchmark measures the server as it is deployed. The entry is the compiled
  * one, so it is built first with `npm run build`, as `npm start` does.
  */
-function startCommand(): { flags: string[]; entry: string } {
+export function startCommand(): { flags: string[]; entry: string } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
     scripts: { start: string };
   };
@@ -116,7 +119,7 @@ function startCommand(): { flags: string[]; entry: string } {
 }
 
 let built = false;
-function buildServer() {
+export function buildServer() {
   if (built) return;
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   built = true;

@@ -1,4 +1,5 @@
 import type { BenchReport, ScenarioResult } from './bench.ts';
+import type { EmbeddedComparison, ModeFigures } from './embedded.ts';
 
 /** The budgets of the benchmark issue, checked against a report (PostgreSQL figures). */
 export function budgetChecks(report: BenchReport): Array<{ budget: string; measured: string; met: boolean }> {
@@ -55,10 +56,88 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
     measured: `${report.idleRssMb} MB`,
     met: report.idleRssMb <= 150,
   });
+  checks.push(...embeddedChecks(report));
   return checks;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
+
+/** The embedded default's budgets (bench/embedded.ts), when that section ran. */
+function embeddedChecks(report: BenchReport): Array<{ budget: string; measured: string; met: boolean }> {
+  const comparison = report.embedded;
+  if (!comparison) return [];
+  const { embedded } = comparison;
+  const ratio = importRatio(comparison);
+  return [
+    {
+      budget: 'embedded: idle RSS ≤ 200 MB',
+      measured: `${embedded.idleRssMb} MB`,
+      met: embedded.idleRssMb <= 200,
+    },
+    {
+      budget: `embedded: ${embedded.importRows.toLocaleString('en')}-row import peak RSS ≤ 400 MB`,
+      measured: `${embedded.importPeakRssMb} MB`,
+      met: embedded.importPeakRssMb <= 400,
+    },
+    {
+      budget: 'embedded: import ≥ 50% of PostgreSQL rows/s (same run)',
+      measured: ratio === null ? 'no PostgreSQL in this run' : `${Math.round(ratio * 100)}%`,
+      met: ratio !== null && ratio >= 0.5,
+    },
+    {
+      budget: 'embedded: first start with the demo store healthy ≤ 5 s',
+      measured: `${embedded.firstStartSeconds} s`,
+      met: embedded.firstStartSeconds <= 5,
+    },
+    {
+      budget: 'embedded: restart healthy ≤ 2 s',
+      measured: `${embedded.restartSeconds} s`,
+      met: embedded.restartSeconds <= 2,
+    },
+    {
+      budget: 'npm start compiles nothing when nothing changed (≤ 0.5 s)',
+      measured: `${comparison.buildCheckSeconds} s`,
+      met: comparison.buildCheckSeconds <= 0.5,
+    },
+  ];
+}
+
+/** Embedded over PostgreSQL import rows/s: the median of the rounds' ratios. */
+function importRatio(comparison: EmbeddedComparison): number | null {
+  if (!comparison.importRatios?.length) return null;
+  return [...comparison.importRatios].sort((a, b) => a - b)[Math.floor(comparison.importRatios.length / 2)]!;
+}
+
+function embeddedSection(comparison: EmbeddedComparison | undefined): string[] {
+  if (!comparison) return [];
+  const { embedded, postgres } = comparison;
+  const ratio = importRatio(comparison);
+  const row = (label: string, value: (figures: ModeFigures) => number, share?: string) =>
+    `| ${label} | ${value(embedded)} | ${postgres ? value(postgres) : '–'} | ${share ?? ''} |`;
+  return [
+    '## Embedded default (PGlite) beside PostgreSQL',
+    '',
+    `Each mode's server as \`npm start\` runs it: a first start on an empty data directory (embedded: builds the database and seeds the demo store; PostgreSQL: migrates an empty database, seeds nothing), a restart on what it left, the restarted server's RSS once settled, then a bulk import of ${embedded.importRows.toLocaleString('en')} rows into a new store. ${comparison.rounds} round(s), the modes taking turns; medians.`,
+    '',
+    '| | embedded | PostgreSQL | embedded / PostgreSQL |',
+    '|---|---|---|---|',
+    row('first start to healthy, s', (figures) => figures.firstStartSeconds),
+    row('first start peak RSS, MB', (figures) => figures.firstStartPeakRssMb),
+    row('restart to healthy, s', (figures) => figures.restartSeconds),
+    row('idle RSS after restart, MB', (figures) => figures.idleRssMb),
+    row(
+      'import rows/s',
+      (figures) => figures.importRowsPerSecond,
+      ratio === null
+        ? ''
+        : `${Math.round(ratio * 100)}% (rounds: ${comparison.importRatios!.map((each) => `${Math.round(each * 100)}%`).join(', ')})`,
+    ),
+    row('import peak RSS (from restart), MB', (figures) => figures.importPeakRssMb),
+    '',
+    `- \`npm start\`'s compile step with nothing changed: ${comparison.buildCheckSeconds} s.`,
+    '',
+  ];
+}
 
 const row = (scenario: ScenarioResult) => {
   const odd = Object.entries(scenario.statuses).filter(([status]) => !status.startsWith('2'));
@@ -99,6 +178,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- list as a share of the ceiling: ${report.ceilingRatio === null ? 'n/a (the ceiling runs on PostgreSQL)' : `${Math.round(report.ceilingRatio * 100)}%: the median of ${report.ceilingRoundRatios?.length ?? 0} rounds in which the two take turns going first, each after its own warm-up, so both see the same machine (each round: ${(report.ceilingRoundRatios ?? []).map((ratio) => `${Math.round(ratio * 100)}%`).join(', ')}); the table's req/s pool all rounds`}.`,
     `- the session check's price: ${report.sessionCheck === null ? 'n/a (measured on PostgreSQL, where two servers can share the database)' : `list with the check ran at ${round1(report.sessionCheck.ratio * 100)}% of the req/s of the same server without it (bench/api-without-session-check.js), the median of ${report.sessionCheck.roundRatios.length} alternating rounds (each round: ${report.sessionCheck.roundRatios.map((ratio) => `${round1(ratio * 100)}%`).join(', ')}); server CPU per list response ${report.sessionCheck.cpuMicrosPerRequest.checked} µs with the check, ${report.sessionCheck.cpuMicrosPerRequest.unchecked} µs without (medians of the rounds; the median of the rounds' ratios is ${round1(report.sessionCheck.cpuRatio * 100)}%), a measure that, unlike the rate, holds when other processes share the cores`}.`,
     '',
+    ...embeddedSection(report.embedded),
     '## Budgets',
     '',
     '| budget | measured | met |',

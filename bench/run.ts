@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { runBench } from './bench.ts';
+import { runEmbeddedComparison } from './embedded.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
@@ -18,6 +19,16 @@ const report = await runBench({
   keepDatabase: process.env.BENCH_KEEP_DATABASE === '1',
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
+// The embedded default beside PostgreSQL mode: BENCH_EMBEDDED_ROWS (20000) per import,
+// BENCH_EMBEDDED_ROUNDS (3) rounds; BENCH_EMBEDDED=0 skips it.
+if (process.env.BENCH_EMBEDDED !== '0') {
+  report.embedded = await runEmbeddedComparison({
+    importRows: Number(process.env.BENCH_EMBEDDED_ROWS ?? 20_000),
+    rounds: Number(process.env.BENCH_EMBEDDED_ROUNDS ?? 3),
+    databaseUrl: process.env.DATABASE_URL,
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
 const markdown = renderMarkdown(report);
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), markdown);
 process.stdout.write(`${markdown}\n`);

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import helmet from 'helmet';
@@ -186,7 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     imports: new ImportService(db, storeSettings),
     analytics: new AnalyticsService(db, storeSettings),
     guard,
-    tmpDir: path.join(config.dataDir, 'tmp'),
+    tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
 

@@ -8,6 +8,7 @@ import type { Logger } from './logger.ts';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createLocalStorage, type Storage } from './storage/local-storage.ts';
+import { openScratch, type Scratch } from './storage/scratch.ts';
 
 /** The shared infrastructure every feature module receives. */
 export interface Platform {
@@ -17,6 +18,8 @@ export interface Platform {
   cache: Cache;
   pubsub: PubSub;
   storage: Storage;
+  /** Temporary files (DATA_DIR/tmp, a folder per process; see scratch.ts). */
+  scratch: Scratch;
   mailer: Mailer;
   rateLimiter: RateLimiter;
   close(): Promise<void>;
@@ -32,6 +35,8 @@ export async function createPlatform(
   logger: Logger,
   overrides: PlatformOverrides = {},
 ): Promise<Platform> {
+  // Before the database: a start-up sweep that fails leaves nothing open.
+  const scratch = await openScratch(path.join(config.dataDir, 'tmp'), logger);
   const ownsDatabase = !overrides.database;
   const database =
     overrides.database ??
@@ -41,6 +46,9 @@ export async function createPlatform(
       poolMax: config.databasePoolMax,
       preparedStatements: config.databasePreparedStatements,
       logger,
+    }).catch(async (error: unknown) => {
+      await scratch.close();
+      throw error;
     }));
   // ioredis (13 MB resident) is loaded only when Redis is configured.
   const redisClient = config.redisUrl ? await import('./cache/redis.ts') : undefined;
@@ -56,10 +64,12 @@ export async function createPlatform(
     cache,
     pubsub,
     storage,
+    scratch,
     mailer,
     rateLimiter,
     async close() {
       mailer.close();
+      await scratch.close();
       await pubsub.close();
       if (redis) await redisClient!.closeRedis(redis);
       if (ownsDatabase) await database.close();

@@ -5,7 +5,7 @@ import { createTestApp } from '../../../test/helpers/app.ts';
 import { tempDir } from '../../../test/helpers/files.ts';
 import { buildApp } from '../../app.ts';
 import { configWith } from '../../config.ts';
-import { createDatabase } from './database.ts';
+import { checkpointIfLogExceeds, createDatabase } from './database.ts';
 
 describe('embedded database', () => {
   it('keeps data written before a restart of the server', async () => {
@@ -73,6 +73,46 @@ describe('embedded database', () => {
         session.query<{ n: number }>('select n from counter'),
       );
       expect(row?.n).toBe(50);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('embedded database settings', () => {
+  it('runs PostgreSQL with a small memory budget, and checkpoints when its log has grown', async () => {
+    const database = await createDatabase({ pgliteDir: path.join(await tempDir(), 'pglite') });
+    try {
+      const settings = await database.withSession((session) =>
+        session.query<{ name: string; setting: string; unit: string | null }>(
+          `select name, setting, unit from pg_settings
+            where name in ('shared_buffers', 'maintenance_work_mem', 'max_connections') order by name`,
+        ),
+      );
+      expect(settings).toEqual([
+        { name: 'maintenance_work_mem', setting: '16384', unit: 'kB' },
+        { name: 'max_connections', setting: '4', unit: null },
+        { name: 'shared_buffers', setting: '2048', unit: '8kB' },
+      ]);
+
+      const checkpointAt = () =>
+        database.withSession(async (session) => {
+          const [row] = await session.query<{ lsn: string }>(
+            'select checkpoint_lsn::text as lsn from pg_control_checkpoint()',
+          );
+          return row!.lsn;
+        });
+      await database.withSession((session) =>
+        session.exec(
+          'create table filler as select g, repeat(md5(g::text), 20) as pad from generate_series(1, 5000) g',
+        ),
+      );
+      const before = await checkpointAt();
+      // Less log than the limit: nothing to do.
+      expect(await database.withSession((session) => checkpointIfLogExceeds(session, 1024 ** 3))).toBe(false);
+      expect(await checkpointAt()).toBe(before);
+      expect(await database.withSession((session) => checkpointIfLogExceeds(session, 1024))).toBe(true);
+      expect(await checkpointAt()).not.toBe(before);
     } finally {
       await database.close();
     }

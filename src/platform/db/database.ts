@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
@@ -158,16 +159,75 @@ function createPostgres(url: string, max: number, prepare: boolean, logger?: Log
   };
 }
 
+/**
+ * PostgreSQL settings for the embedded database. PGlite runs PostgreSQL in this process's
+ * WebAssembly heap, which grows and never shrinks, so what PostgreSQL is allowed to use is what
+ * the server keeps. Measured with the demo store (ARCHITECTURE.md has the figures):
+ * - shared_buffers: initdb's 128 MB, all of it resident from the start (PostgreSQL's shared
+ *   memory is zero-filled), was a third of the idle server. Pages not in the buffers come from
+ *   the files through the operating system's cache, one system call away.
+ * - maintenance_work_mem: VACUUM (after every large import) and CREATE INDEX may use 64 MB by
+ *   default; once touched, the heap keeps it.
+ * - max_connections: PGlite is one session; shared memory is sized for 100 by default.
+ */
+const PGLITE_SETTINGS = {
+  shared_buffers: '16MB',
+  maintenance_work_mem: '16MB',
+  max_connections: '4',
+};
+
+/**
+ * PostgreSQL checkpoints when its write-ahead log passes max_wal_size, but only its checkpointer
+ * process does, and PGlite has none: the log grew for as long as the database stayed open (97 MB
+ * after one 20,000-row import), and a start after a crash replays all of it. So the embedded
+ * database checkpoints itself, checking once a minute for 32 MB of log since the last checkpoint.
+ */
+const CHECKPOINT_CHECK_MS = 60_000;
+const CHECKPOINT_AFTER_LOG_BYTES = 32 * 1024 * 1024;
+
+/** Runs CHECKPOINT when more than `bytes` of write-ahead log were written since the last one. */
+export async function checkpointIfLogExceeds(session: SqlSession, bytes: number): Promise<boolean> {
+  const [since] = await session.query<{ bytes: number }>(
+    'select pg_wal_lsn_diff(pg_current_wal_lsn(), checkpoint_lsn)::float8 as bytes from pg_control_checkpoint()',
+  );
+  if (!since || since.bytes <= bytes) return false;
+  await session.exec('checkpoint');
+  return true;
+}
+
+let baselineOnly = false;
+
+/**
+ * V8 compiles WebAssembly with a baseline compiler (Liftoff) and recompiles each function that
+ * turns out hot with its optimising compiler (TurboFan). For one function of PGlite, PostgreSQL's
+ * SQL parser (raw_parser, 105 kB of WebAssembly), that recompilation takes 0.6 GB of memory for 1
+ * to 3 s, and it is hot from the first queries: every embedded server peaked at 750-1,100 MB
+ * RSS shortly after starting, and kept about 45 MB of it. Baseline code costs CPU instead
+ * (PostgreSQL's work in a bulk import: +30-40%); there is no per-function switch. The flags apply
+ * to WebAssembly compiled from now on, in this process; the server on PostgreSQL compiles none.
+ */
+function compileWasmWithBaselineOnly() {
+  if (baselineOnly) return;
+  baselineOnly = true;
+  v8.setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
+}
+
 async function createPglite(dir: string, logger?: Logger): Promise<Database> {
   const releaseDirLock = dir === 'memory' ? () => {} : lockDataDirectory(dir);
   let client: PGlite;
   try {
+    // Before PGlite's WebAssembly is compiled (see compileWasmWithBaselineOnly).
+    compileWasmWithBaselineOnly();
     // Loaded only for the embedded database: a server on PostgreSQL never pays for it.
     const [{ PGlite, types: pgliteTypes }, { pg_trgm }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@electric-sql/pglite/contrib/pg_trgm'),
     ]);
     client = await PGlite.create(dir === 'memory' ? undefined : dir, {
+      startParams: [
+        ...PGlite.defaultStartParams,
+        ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+      ],
       extensions: { pg_trgm },
       parsers: {
         [pgliteTypes.DATE]: (value: string) => value,
@@ -183,7 +243,19 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client, lock) });
   let busy = false;
   let closed = false;
-  return {
+  let checkpointing = false;
+  const checkpoints =
+    dir === 'memory'
+      ? undefined
+      : setInterval(() => {
+          if (checkpointing || closed) return;
+          checkpointing = true;
+          database
+            .withSession((session) => checkpointIfLogExceeds(session, CHECKPOINT_AFTER_LOG_BYTES))
+            .catch((error: unknown) => logger?.warn({ err: error }, 'embedded database checkpoint failed'))
+            .finally(() => (checkpointing = false));
+        }, CHECKPOINT_CHECK_MS).unref();
+  const database: Database = {
     kind: 'pglite',
     db,
     async withSession(work) {
@@ -209,6 +281,7 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(checkpoints);
       // Wait for whoever holds the session to finish before closing it under them.
       const release = await lock.acquire();
       try {
@@ -219,6 +292,7 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
       }
     },
   };
+  return database;
 }
 
 /**

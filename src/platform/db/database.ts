@@ -23,9 +23,19 @@ export interface PoolStats {
   max: number;
 }
 
+/** Raw access to the embedded session, for libraries that bring their own SQL (the job queue). */
+export interface EmbeddedSession {
+  /** Runs `work` holding the session lock, so it never lands inside someone else's transaction. */
+  exclusive<T>(work: (client: PGlite) => Promise<T>): Promise<T>;
+}
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Kysely<DB>;
+  /** PostgreSQL mode: the connection URL (libraries that open their own pool use it). */
+  readonly url?: string;
+  /** Embedded mode: the PGlite session behind the lock. */
+  readonly embedded?: EmbeddedSession;
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   stats(): PoolStats;
@@ -131,6 +141,7 @@ function createPostgres(url: string, max: number, prepare: boolean, logger?: Log
   return {
     kind: 'postgres',
     db,
+    url,
     async withSession(work) {
       const client = await pool.connect();
       try {
@@ -258,6 +269,18 @@ async function createPglite(dir: string, logger?: Logger): Promise<Database> {
   const database: Database = {
     kind: 'pglite',
     db,
+    embedded: {
+      async exclusive(work) {
+        const release = await lock.acquire();
+        busy = true;
+        try {
+          return await work(client);
+        } finally {
+          busy = false;
+          release();
+        }
+      },
+    },
     async withSession(work) {
       const release = await lock.acquire();
       busy = true;

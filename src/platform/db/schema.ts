@@ -200,6 +200,32 @@ export interface OutboxEventsTable {
   published_at: Date | null;
 }
 
+export interface JobProgressTable {
+  job_id: string;
+  org_id: string | null;
+  progress: number;
+  updated_at: Generated<Date>;
+}
+
+export interface JobSchedulesTable {
+  id: Generated<string>;
+  org_id: string;
+  job_type: string;
+  name: string;
+  cron: string;
+  payload: Json<Record<string, unknown>>;
+  priority: Generated<'low' | 'normal' | 'high' | 'critical'>;
+  enabled: Generated<boolean>;
+  builtin: Generated<boolean>;
+  time_zone: string | null;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  last_job_id: string | null;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface IdempotencyKeysTable {
   org_id: string;
   key: string;
@@ -227,6 +253,8 @@ export interface DB {
   stock_movements: StockMovementsTable;
   item_changes: ItemChangesTable;
   outbox_events: OutboxEventsTable;
+  job_progress: JobProgressTable;
+  job_schedules: JobSchedulesTable;
   idempotency_keys: IdempotencyKeysTable;
   organizations: OrganizationsTable;
   users: UsersTable;

@@ -1,0 +1,311 @@
+import { fromKysely, PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
+import { sql } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { Executor } from '../db/tenant.ts';
+import { JOB_QUEUE_SCHEMA } from './schema.ts';
+import type { Logger } from '../logger.ts';
+import { pgliteQueueAdapter } from './pglite-adapter.ts';
+
+/**
+ * The durable job queue: pg-boss on the application's own database, PostgreSQL or the embedded
+ * PGlite, with one semantics on both (ARCHITECTURE.md, "Jobs"):
+ * - a job is a row written by `enqueue` in the caller's transaction, so a rolled-back write leaves
+ *   no job, and a committed one always has its job;
+ * - at least once: handlers must be idempotent; a failed attempt is retried with exponential
+ *   backoff up to the type's limit, then the job is `failed` with the error kept;
+ * - workers send heartbeats while a job runs; a job whose worker stopped sending them (killed,
+ *   frozen, cut off) is released and runs again, while a long job whose worker is alive is never
+ *   taken from it;
+ * - on stop, a worker lets running jobs finish within the shutdown timeout and hands back the rest.
+ */
+
+export const JOB_PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export type JobPriority = (typeof JOB_PRIORITIES)[number];
+
+/** pg-boss fetches higher numbers first. */
+const PRIORITY_RANK: Record<JobPriority, number> = { low: 0, normal: 10, high: 20, critical: 30 };
+
+export function priorityOf(rank: number): JobPriority {
+  if (rank >= PRIORITY_RANK.critical) return 'critical';
+  if (rank >= PRIORITY_RANK.high) return 'high';
+  if (rank >= PRIORITY_RANK.normal) return 'normal';
+  return 'low';
+}
+
+/** What a handler receives. */
+export interface RunningJob<P> {
+  id: string;
+  type: string;
+  /** The store the job works for; null for work that belongs to no store (maintenance). */
+  orgId: string | null;
+  payload: P;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the job is cancelled or its worker is stopping: long work should check it. */
+  signal: AbortSignal;
+  /** Records progress (0–100), readable through GET /v1/jobs/:id while the job runs. */
+  progress(percent: number): Promise<void>;
+  logger: Logger;
+}
+
+export interface JobDefinition<P = Record<string, unknown>> {
+  type: string;
+  /** Retries after the first attempt before the job is failed (default 3). */
+  retryLimit?: number;
+  /** First retry delay in seconds, doubled (with jitter) on each further retry (default 5). */
+  retryDelaySeconds?: number;
+  /** The longest backoff between two attempts, in seconds (default 600). */
+  retryDelayMaxSeconds?: number;
+  /** The longest one attempt may run, in seconds, however alive its worker is (default 3600). */
+  expireInSeconds?: number;
+  /** Jobs fetched at once by one worker; a batch settles together, so long jobs keep 1 (default). */
+  batchSize?: number;
+  run(job: RunningJob<P>): Promise<unknown>;
+}
+
+/** What is stored as the job's data: the payload with the store it belongs to. */
+export interface JobData {
+  orgId: string | null;
+  payload: Record<string, unknown>;
+  requestedBy?: string | null;
+  /** A repeating job: the next run is enqueued when this one completes, `remaining` times more. */
+  repeat?: { everyMs: number; remaining: number | null };
+}
+
+export interface EnqueueOptions {
+  orgId: string | null;
+  priority?: JobPriority;
+  startAfter?: Date;
+  /** At most one queued job with this key per type (a second enqueue returns null). */
+  singletonKey?: string;
+  requestedBy?: string | null;
+  repeat?: JobData['repeat'];
+}
+
+export interface QueueOptions {
+  /** Seconds between a running job's heartbeats (pg-boss's minimum is 10). */
+  heartbeatSeconds: number;
+  /** Jobs one worker process runs at once, per type. */
+  concurrency: number;
+  /** How long `stop` lets running jobs finish before handing them back. */
+  stopTimeoutMs: number;
+  logger: Logger;
+  /** Called after every settled attempt, for metrics. */
+  onSettled?: (event: { type: string; state: 'completed' | 'failed'; seconds: number }) => void;
+}
+
+export class UnknownJobTypeError extends Error {}
+
+/** pg-boss queue names allow letters, digits, `_ . - /`; our types use `:` (the spec's names). */
+export const queueNameOf = (type: string) => type.replaceAll(':', '.');
+export const typeOfQueue = (name: string) => name.replaceAll('.', ':');
+
+export class JobQueue {
+  readonly #database: Database;
+  readonly #options: QueueOptions;
+  readonly #definitions = new Map<string, JobDefinition<never>>();
+  #boss: PgBoss | undefined;
+  #working = false;
+
+  constructor(database: Database, options: QueueOptions) {
+    this.#database = database;
+    this.#options = options;
+  }
+
+  /** Registers a job type. Every process that enqueues or works a type defines it. */
+  define<P>(definition: JobDefinition<P>): void {
+    if (this.#definitions.has(definition.type)) throw new Error(`job type ${definition.type} defined twice`);
+    this.#definitions.set(definition.type, definition as JobDefinition<never>);
+  }
+
+  has(type: string): boolean {
+    return this.#definitions.has(type);
+  }
+
+  get types(): string[] {
+    return [...this.#definitions.keys()];
+  }
+
+  get working(): boolean {
+    return this.#working;
+  }
+
+  /**
+   * Installs or upgrades pg-boss's schema (its own, versioned by pg-boss), creates a queue per
+   * defined type and, with `work`, starts this process's workers.
+   */
+  async start({ work }: { work: boolean }): Promise<void> {
+    const { heartbeatSeconds, logger } = this.#options;
+    const common = {
+      schema: JOB_QUEUE_SCHEMA,
+      // Installed by the migrations (0018_job_queue.sql), never by whichever process starts first.
+      migrate: false,
+      // A dead worker's jobs are found by the supervisor's pass: checking at the heartbeat
+      // interval bounds recovery at about two heartbeats.
+      superviseIntervalSeconds: heartbeatSeconds,
+      monitorIntervalSeconds: heartbeatSeconds,
+      useListenNotify: true,
+      openTelemetry: { enabled: false },
+      instanceName: work ? 'worker' : 'api',
+    };
+    const boss = this.#database.embedded
+      ? new PgBoss({ ...common, backend: 'pglite', db: pgliteQueueAdapter(this.#database.embedded) })
+      : new PgBoss({ ...common, connectionString: this.#database.url!, max: 4, application_name: 'fresh-choice-queue' });
+    boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+    boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
+    await boss.start();
+    this.#boss = boss;
+    for (const definition of this.#definitions.values()) {
+      const name = queueNameOf(definition.type);
+      const options = {
+        retryLimit: definition.retryLimit ?? 3,
+        retryDelay: definition.retryDelaySeconds ?? 5,
+        retryBackoff: true,
+        retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
+        expireInSeconds: definition.expireInSeconds ?? 3600,
+        heartbeatSeconds,
+        notify: true,
+      };
+      // Each process brings its definitions: a changed retry policy applies from its next start.
+      if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+      else await boss.createQueue(name, options);
+    }
+    if (work) {
+      for (const definition of this.#definitions.values()) await this.#work(definition);
+      this.#working = true;
+    }
+  }
+
+  async #work(definition: JobDefinition<never>) {
+    const boss = this.#boss!;
+    const { logger, concurrency, onSettled } = this.#options;
+    const batchSize = definition.batchSize ?? 1;
+    await boss.work<JobData>(
+      queueNameOf(definition.type),
+      {
+        batchSize,
+        localConcurrency: concurrency,
+        includeMetadata: true,
+        perJobResults: true,
+        // NOTIFY wakes an idle worker at once; polling catches what it cannot: retries and delayed
+        // jobs coming due (nothing notifies then), and a NOTIFY that arrived while the worker was
+        // busy. pg-boss's default backstop with NOTIFY on is 30 s: a retry due in 1 s waited 30.
+        pollingIntervalSeconds: 2,
+        notifyPollingIntervalSeconds: 2,
+        ...(batchSize > 1 ? { burstWhenBatchFull: true } : {}),
+      },
+      async (jobs: JobWithMetadata<JobData>[]): Promise<JobResult[]> =>
+        Promise.all(
+          jobs.map(async (job): Promise<JobResult> => {
+            const started = performance.now();
+            const jobLogger = logger.child({ jobId: job.id, jobType: definition.type });
+            try {
+              const output = await definition.run({
+                id: job.id,
+                type: definition.type,
+                orgId: job.data.orgId,
+                payload: job.data.payload as never,
+                attempt: job.retryCount + 1,
+                signal: job.signal,
+                progress: (percent) => this.#progress(job.id, job.data.orgId, percent),
+                logger: jobLogger,
+              });
+              if (job.data.repeat) await this.#repeat(definition.type, job.data, job.priority);
+              onSettled?.({ type: definition.type, state: 'completed', seconds: (performance.now() - started) / 1000 });
+              return { id: job.id, status: 'completed', output: resultObject(output) };
+            } catch (error) {
+              const final = job.retryCount >= job.retryLimit;
+              jobLogger[final ? 'error' : 'warn']({ err: error, attempt: job.retryCount + 1 }, 'job attempt failed');
+              onSettled?.({ type: definition.type, state: 'failed', seconds: (performance.now() - started) / 1000 });
+              return { id: job.id, status: 'failed', output: { message: errorMessage(error) } };
+            }
+          }),
+        ),
+    );
+  }
+
+  async #progress(jobId: string, orgId: string | null, percent: number) {
+    const value = Math.max(0, Math.min(100, Math.round(percent)));
+    await this.#database.db
+      .insertInto('job_progress')
+      .values({ job_id: jobId, org_id: orgId, progress: value })
+      .onConflict((oc) => oc.column('job_id').doUpdateSet({ progress: value, updated_at: sql`now()` }))
+      .execute();
+  }
+
+  async #repeat(type: string, data: JobData, priority: number) {
+    const repeat = data.repeat!;
+    if (repeat.remaining !== null && repeat.remaining <= 0) return;
+    const next: JobData = {
+      ...data,
+      repeat: { everyMs: repeat.everyMs, remaining: repeat.remaining === null ? null : repeat.remaining - 1 },
+    };
+    await this.#boss!.send(queueNameOf(type), next, {
+      priority,
+      startAfter: new Date(Date.now() + repeat.everyMs),
+    });
+  }
+
+  /**
+   * Writes the job in the caller's transaction (or on its own when given the plain database).
+   * Returns the job id, or null when a singleton key already has a queued job.
+   */
+  async enqueue(executor: Executor, type: string, payload: Record<string, unknown>, options: EnqueueOptions) {
+    if (!this.#definitions.has(type)) throw new UnknownJobTypeError(`unknown job type ${type}`);
+    const data: JobData = {
+      orgId: options.orgId,
+      payload,
+      ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
+      ...(options.repeat ? { repeat: options.repeat } : {}),
+    };
+    return this.#started().send(queueNameOf(type), data, {
+      priority: PRIORITY_RANK[options.priority ?? 'normal'],
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+      db: fromKysely(executor),
+    });
+  }
+
+  /** Cancels a job that has not started; false when it had already started or ended. */
+  async cancel(type: string, id: string): Promise<boolean> {
+    const result = await this.#started().cancel(queueNameOf(type), id);
+    return result.affected > 0;
+  }
+
+  /** Puts a failed job back in the queue; false when it was not failed. */
+  async retry(type: string, id: string): Promise<boolean> {
+    const result = await this.#started().retry(queueNameOf(type), id);
+    return result.affected > 0;
+  }
+
+  /** Instances (API or worker processes) heard from within three heartbeats. */
+  async liveWorkers(): Promise<number> {
+    const instances = await this.#started().getInstances();
+    return instances.filter((instance) => instance.live && instance.name === 'worker').length;
+  }
+
+  async stop(): Promise<void> {
+    const boss = this.#boss;
+    if (!boss) return;
+    this.#boss = undefined;
+    this.#working = false;
+    // Running jobs get the shutdown timeout to finish; what is still running then is failed back
+    // to the queue (retried by the next worker), not left to wait for its heartbeat to go stale.
+    await boss.stop({ graceful: true, timeout: this.#options.stopTimeoutMs, close: true });
+  }
+
+  #started(): PgBoss {
+    if (!this.#boss) throw new Error('the job queue is not started');
+    return this.#boss;
+  }
+}
+
+function resultObject(output: unknown): object {
+  if (output === undefined || output === null) return {};
+  if (typeof output === 'object' && !Array.isArray(output)) return output;
+  return { value: output };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -42,7 +42,7 @@ create index job_schedules_due_idx on job_schedules (next_run_at) where enabled;
 create index job_schedules_org_idx on job_schedules (org_id, created_at);
 
 grant select, insert, update, delete on job_schedules to fresh_choice_app;
-grant select on job_progress to fresh_choice_app;
+grant select, insert, update on job_progress to fresh_choice_app;
 
 do $$
 declare

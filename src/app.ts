@@ -15,8 +15,13 @@ import { AccessTokens } from './modules/auth/tokens.ts';
 import { AnalyticsService } from './modules/inventory/analytics.service.ts';
 import { BarcodeService } from './modules/inventory/barcode.service.ts';
 import { ImportService } from './modules/inventory/import.service.ts';
+import { defineInventoryJobs } from './modules/inventory/inventory.jobs.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { InventoryService } from './modules/inventory/inventory.service.ts';
+import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { JobsService } from './modules/jobs/jobs.service.ts';
+import { registerJobMetrics } from './modules/jobs/jobs.metrics.ts';
+import { Scheduler } from './modules/jobs/scheduler.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
@@ -93,10 +98,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // Before opening anything: a missing production secret is a configuration error.
   const jwtSecret = resolveJwtSecret(config, app.log);
-  const platform = await createPlatform(config, app.log, options.platform);
+  const platform = await createPlatform(config, app.log, options.platform, jwtSecret);
   app.decorate('platform', platform);
   app.decorate('config', config);
-  app.addHook('onClose', async () => platform.close());
+  let scheduler: Scheduler | undefined;
+  app.addHook('onClose', async () => {
+    await scheduler?.stop();
+    await platform.close();
+  });
   if (options.migrate !== false) {
     try {
       await migrate(platform.database, app.log);
@@ -188,6 +197,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  defineInventoryJobs(platform.queue, db, storeSettings);
+  await app.register(jobsRoutes, { prefix: '/v1/jobs', service: new JobsService(db, platform.queue), guard });
+
+  // Every job type is defined by now. WORKER_MODE=api only enqueues; the others also work the
+  // queue and fire the stores' schedules.
+  registerJobMetrics(metrics, platform.queue, db);
+  const works = config.workerMode !== 'api';
+  await platform.queue.start({ work: works });
+  if (works) {
+    scheduler = new Scheduler(db, platform.queue, app.log, config.scheduleCheckSeconds);
+    scheduler.start();
+  }
 
   return app;
 }

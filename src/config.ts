@@ -33,7 +33,14 @@ export interface Config {
   mailFrom: string;
   publicAppUrl: string;
   importMaxBytes: number;
+  workerMode: WorkerMode;
+  jobConcurrency: number;
+  jobHeartbeatSeconds: number;
+  scheduleCheckSeconds: number;
 }
+
+/** all: API and workers in one process; api: HTTP only; worker: jobs and schedules only. */
+export type WorkerMode = 'all' | 'api' | 'worker';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -277,6 +284,35 @@ export const CONFIG_KEYS = [
     defaultValue: '52428800',
     parse: integer(1024, 2 * 1024 * 1024 * 1024),
   } satisfies KeySpec<'importMaxBytes'>,
+  {
+    env: 'WORKER_MODE',
+    field: 'workerMode',
+    description:
+      'all = API and job workers in one process; api = HTTP only; worker = jobs and schedules only',
+    defaultValue: 'all',
+    parse: oneOf(['all', 'api', 'worker'] as const),
+  } satisfies KeySpec<'workerMode'>,
+  {
+    env: 'JOB_CONCURRENCY',
+    field: 'jobConcurrency',
+    description: 'Jobs of one type a worker process runs at once',
+    defaultValue: '2',
+    parse: integer(1, 64),
+  } satisfies KeySpec<'jobConcurrency'>,
+  {
+    env: 'JOB_HEARTBEAT_SECONDS',
+    field: 'jobHeartbeatSeconds',
+    description: 'A running job heartbeats this often; a job silent for this long is run again elsewhere',
+    defaultValue: '30',
+    parse: integer(10, 3600),
+  } satisfies KeySpec<'jobHeartbeatSeconds'>,
+  {
+    env: 'SCHEDULE_CHECK_SECONDS',
+    field: 'scheduleCheckSeconds',
+    description: 'How often a worker looks for schedules that came due',
+    defaultValue: '15',
+    parse: integer(1, 300),
+  } satisfies KeySpec<'scheduleCheckSeconds'>,
 ] as const;
 
 /**

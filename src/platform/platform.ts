@@ -9,6 +9,7 @@ import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createLocalStorage, type Storage } from './storage/local-storage.ts';
 import { openScratch, type Scratch } from './storage/scratch.ts';
+import { JobQueue } from './queue/queue.ts';
 
 /** The shared infrastructure every feature module receives. */
 export interface Platform {
@@ -22,6 +23,8 @@ export interface Platform {
   scratch: Scratch;
   mailer: Mailer;
   rateLimiter: RateLimiter;
+  /** The durable job queue; modules define their job types, buildApp starts it. */
+  queue: JobQueue;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,8 @@ export async function createPlatform(
   config: Config,
   logger: Logger,
   overrides: PlatformOverrides = {},
+  /** The JWT secret: queued mail is sealed with a key derived from it. */
+  secret: Uint8Array,
 ): Promise<Platform> {
   // Before the database: a start-up sweep that fails leaves nothing open.
   const scratch = await openScratch(path.join(config.dataDir, 'tmp'), logger);
@@ -56,7 +61,13 @@ export async function createPlatform(
   const cache = redis ? createRedisCache(redis, logger) : createMemoryCache();
   const pubsub = redis ? createRedisPubSub(redis, logger) : createMemoryPubSub();
   const storage = createLocalStorage(path.join(config.dataDir, 'files'));
-  const mailer = createMailer(config, database, logger);
+  const queue = new JobQueue(database, {
+    heartbeatSeconds: config.jobHeartbeatSeconds,
+    concurrency: config.jobConcurrency,
+    stopTimeoutMs: config.shutdownTimeoutMs,
+    logger,
+  });
+  const mailer = createMailer(config, database, queue, logger, secret);
   const rateLimiter = createRateLimiter({ enabled: config.rateLimitEnabled, redis, logger });
   return {
     database,
@@ -67,7 +78,10 @@ export async function createPlatform(
     scratch,
     mailer,
     rateLimiter,
+    queue,
     async close() {
+      // First: running jobs finish (or are handed back) while the database is still open.
+      await queue.stop();
       mailer.close();
       await scratch.close();
       await pubsub.close();

@@ -49,17 +49,26 @@ export async function login(app: FastifyInstance, email: string, password = PASS
   return app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password, rememberMe } });
 }
 
-/** The newest message to `to` in the mail outbox, and the token it carries. */
-export async function lastMailTo(database: Database, to: string) {
-  const row = await database.db
-    .selectFrom('mail_outbox')
-    .selectAll()
-    .where('to_address', '=', to)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const token = row?.body.match(/token: (\S+)/)?.[1];
-  return { mail: row, token };
+/**
+ * The newest message to `to` in the mail outbox, and the token it carries. Mail goes out through
+ * the job queue, so this waits (up to 20 s) for the `email:send` job to have written it.
+ */
+export async function lastMailTo(database: Database, to: string, { wait = true } = {}) {
+  const deadline = wait ? Date.now() + 20_000 : 0;
+  for (;;) {
+    const row = await database.db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .where('to_address', '=', to)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row || Date.now() > deadline) {
+      const token = row?.body.match(/token: (\S+)/)?.[1];
+      return { mail: row, token };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Invites a member as `admin` and lets them set their password; returns their session. */

@@ -231,21 +231,25 @@ export class AuthService {
         subjectUserId: user.id,
         ip,
       });
-    });
-    await this.#deps.mailer.send({
-      orgId: user.org_id,
-      to: user.email,
-      subject: 'Reset your Fresh Choice password',
-      text: [
-        `Hello ${user.username},`,
-        '',
-        'Someone (hopefully you) asked to reset your Fresh Choice password. The link works once, for one hour:',
-        `${this.#deps.config.publicAppUrl}/reset-password?token=${token}`,
-        '',
-        `Reset token: ${token}`,
-        '',
-        'If you did not ask for this, ignore this message; your password stays as it is.',
-      ].join('\n'),
+      // Queued in this transaction: the token exists if and only if its mail will go out.
+      await this.#deps.mailer.send(
+        {
+          orgId: user.org_id,
+          to: user.email,
+          subject: 'Reset your Fresh Choice password',
+          text: [
+            `Hello ${user.username},`,
+            '',
+            'Someone (hopefully you) asked to reset your Fresh Choice password. The link works once, for one hour:',
+            `${this.#deps.config.publicAppUrl}/reset-password?token=${token}`,
+            '',
+            `Reset token: ${token}`,
+            '',
+            'If you did not ask for this, ignore this message; your password stays as it is.',
+          ].join('\n'),
+        },
+        trx,
+      );
     });
   }
 

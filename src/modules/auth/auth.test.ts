@@ -281,7 +281,6 @@ describe('password reset', () => {
     const nobody = uniqueEmail('nobody');
     const unknown = await post('/v1/auth/forgot-password', { email: nobody });
     expect(unknown.statusCode).toBe(200);
-    expect((await lastMailTo(t.testDatabase.database, nobody)).mail).toBeUndefined();
 
     const known = await post('/v1/auth/forgot-password', { email: admin.user.email });
     expect(known.statusCode).toBe(200);
@@ -289,6 +288,8 @@ describe('password reset', () => {
     const { mail, token } = await lastMailTo(t.testDatabase.database, admin.user.email);
     expect(mail?.transport).toBe('log');
     expect(token).toBeTruthy();
+    // The known account's mail, asked for after, has gone out through the same queue.
+    expect((await lastMailTo(t.testDatabase.database, nobody, { wait: false })).mail).toBeUndefined();
 
     // Stored hashed: the raw token is nowhere in the token table.
     const stored = await t.testDatabase.database.db

@@ -53,6 +53,10 @@ class CheckTimeout extends Error {
   override name = 'CheckTimeout';
 }
 
+class NoLiveWorkers extends Error {
+  override name = 'NoLiveWorkers';
+}
+
 /** A label value of bounded cardinality: the error's code or class, never its message. */
 function reasonOf(failure: unknown): string {
   if (failure instanceof CheckTimeout) return 'timeout';
@@ -65,7 +69,7 @@ export interface HealthReport {
   status: 'healthy' | 'degraded';
   version: string;
   uptimeSeconds: number;
-  services: { database: ServiceHealth; redis: ServiceHealth; storage: ServiceHealth };
+  services: { database: ServiceHealth; redis: ServiceHealth; storage: ServiceHealth; workers: ServiceHealth };
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -108,7 +112,8 @@ const elapsed = (started: number) => Math.round((performance.now() - started) * 
 
 /**
  * Database and storage are required: without them the service cannot do its job, so the instance
- * answers 503 and a load balancer takes it out of rotation. Redis is an accelerator: its loss
+ * answers 503 and a load balancer takes it out of rotation. Redis and the job workers are not:
+ * their loss marks the instance `degraded` (jobs wait; nothing is lost). Redis is an accelerator: its loss
  * marks the instance `degraded` but keeps it in service (answering 200), since every instance
  * would lose it together and taking them all out would turn a slowdown into an outage.
  */
@@ -117,22 +122,34 @@ export async function checkHealth(
   version: string,
   observer: HealthObserver,
 ): Promise<{ report: HealthReport; httpStatus: 200 | 503 }> {
-  const { database, redis, storage } = platform;
-  const [db, cache, files] = await Promise.all([
+  const { database, redis, storage, queue } = platform;
+  const [db, cache, files, workers] = await Promise.all([
     timed('database', database.kind, () => database.ping(), observer),
     redis
       ? timed('redis', 'redis', () => redis.ping(), observer)
       : Promise.resolve<ServiceHealth>({ status: 'healthy', latencyMs: 0, mode: 'in-process' }),
     timed('storage', storage.kind, () => storage.check(), observer),
+    // Workers in this process, or (WORKER_MODE=api) at least one worker process heard from within
+    // three of its heartbeats. Without workers requests are still served, jobs only wait.
+    queue.working
+      ? Promise.resolve<ServiceHealth>({ status: 'healthy', latencyMs: 0, mode: 'in-process' })
+      : timed(
+          'workers',
+          'separate',
+          async () => {
+            if ((await queue.liveWorkers()) === 0) throw new NoLiveWorkers('no worker process is alive');
+          },
+          observer,
+        ),
   ]);
   const requiredOk = db.status === 'healthy' && files.status === 'healthy';
-  const allOk = requiredOk && cache.status === 'healthy';
+  const allOk = requiredOk && cache.status === 'healthy' && workers.status === 'healthy';
   return {
     report: {
       status: allOk ? 'healthy' : 'degraded',
       version,
       uptimeSeconds: Math.round(process.uptime()),
-      services: { database: db, redis: cache, storage: files },
+      services: { database: db, redis: cache, storage: files, workers },
     },
     httpStatus: requiredOk ? 200 : 503,
   };

@@ -20,7 +20,12 @@ const HealthReport = Type.Object({
   status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded')]),
   version: Type.String(),
   uptimeSeconds: Type.Integer(),
-  services: Type.Object({ database: ServiceHealth, redis: ServiceHealth, storage: ServiceHealth }),
+  services: Type.Object({
+    database: ServiceHealth,
+    redis: ServiceHealth,
+    storage: ServiceHealth,
+    workers: ServiceHealth,
+  }),
 });
 
 const HealthEnvelope = Type.Object({

@@ -163,6 +163,23 @@ export class UsersService {
           ip,
           details: { role: input.role },
         });
+        // Queued in this transaction: the invitation exists if and only if its mail will go out.
+        await this.#deps.mailer.send(
+          {
+            orgId: auth.orgId,
+            to: email,
+            subject: 'You have been invited to Fresh Choice',
+            text: [
+              `Hello ${input.username.trim()},`,
+              '',
+              `${auth.email} added you to their store on Fresh Choice as ${input.role}. Set your password here (the link works once, for 7 days):`,
+              `${this.#deps.config.publicAppUrl}/reset-password?token=${token}`,
+              '',
+              `Invitation token: ${token}`,
+            ].join('\n'),
+          },
+          trx,
+        );
         return toMember((await repo.findMember(trx, auth.orgId, id))!);
       });
     } catch (error) {
@@ -171,19 +188,6 @@ export class UsersService {
       }
       throw error;
     }
-    await this.#deps.mailer.send({
-      orgId: auth.orgId,
-      to: email,
-      subject: 'You have been invited to Fresh Choice',
-      text: [
-        `Hello ${member.username},`,
-        '',
-        `${auth.email} added you to their store on Fresh Choice as ${input.role}. Set your password here (the link works once, for 7 days):`,
-        `${this.#deps.config.publicAppUrl}/reset-password?token=${token}`,
-        '',
-        `Invitation token: ${token}`,
-      ].join('\n'),
-    });
     return member;
   }
 

@@ -14,7 +14,8 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, s
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${seconds} s: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${seconds} s: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -27,9 +28,10 @@ interface JobRow {
 }
 
 async function jobRow(t: TestDatabase, id: string): Promise<JobRow | undefined> {
-  const { rows } = await sql<JobRow>`select id, state, retry_count, output from pgboss.job where id = ${id}`.execute(
-    t.database.db,
-  );
+  const { rows } =
+    await sql<JobRow>`select id, state, retry_count, output from pgboss.job where id = ${id}`.execute(
+      t.database.db,
+    );
   return rows[0];
 }
 
@@ -62,6 +64,7 @@ describe('job queue', () => {
     queue = new JobQueue(t.database, options());
     queue.define<{ n: string }>({
       type: 'test:record',
+      description: 'records its payload',
       async run(job) {
         ran.push(job.payload.n);
         return { seen: job.payload.n };
@@ -94,6 +97,7 @@ describe('job queue', () => {
     queue = new JobQueue(t.database, options());
     queue.define({
       type: 'test:flaky',
+      description: 'always fails',
       retryLimit: 2,
       retryDelaySeconds: 1,
       async run() {
@@ -119,6 +123,7 @@ describe('job queue', () => {
     const order: string[] = [];
     const definition: JobDefinition<{ name: string }> = {
       type: 'test:ordered',
+      description: 'records the order it ran in',
       async run(job) {
         order.push(job.payload.name);
         await job.progress(50);
@@ -132,7 +137,7 @@ describe('job queue', () => {
     const producer = new JobQueue(t.database, options());
     producer.define(definition);
     await producer.start({ work: false });
-    const ids = [];
+    const ids: Array<string | null> = [];
     for (const [name, priority] of [
       ['low', 'low'],
       ['normal', 'normal'],

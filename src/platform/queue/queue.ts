@@ -1,5 +1,6 @@
 import { fromKysely, PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
 import { sql } from 'kysely';
+import type { TSchema } from 'typebox';
 import type { Database } from '../db/database.ts';
 import type { Executor } from '../db/tenant.ts';
 import { JOB_QUEUE_SCHEMA } from './schema.ts';
@@ -50,6 +51,14 @@ export interface RunningJob<P> {
 
 export interface JobDefinition<P = Record<string, unknown>> {
   type: string;
+  /** One line for people: listed with the job types and the schedules. */
+  description: string;
+  /** Stores may start it through POST /v1/jobs, holding this permission; unset = internal only. */
+  startPermission?: string;
+  /** The payload a user may send through the API (TypeBox; unknown keys are refused). */
+  payloadSchema?: TSchema;
+  /** One of the spec's scheduled tasks: every store gets this schedule, in its own time zone. */
+  defaultSchedule?: { name: string; cron: string };
   /** Retries after the first attempt before the job is failed (default 3). */
   retryLimit?: number;
   /** First retry delay in seconds, doubled (with jitter) on each further retry (default 5). */
@@ -90,8 +99,12 @@ export interface QueueOptions {
   /** How long `stop` lets running jobs finish before handing them back. */
   stopTimeoutMs: number;
   logger: Logger;
-  /** Called after every settled attempt, for metrics. */
-  onSettled?: (event: { type: string; state: 'completed' | 'failed'; seconds: number }) => void;
+}
+
+export interface SettledAttempt {
+  type: string;
+  state: 'completed' | 'failed';
+  seconds: number;
 }
 
 export class UnknownJobTypeError extends Error {}
@@ -106,6 +119,7 @@ export class JobQueue {
   readonly #definitions = new Map<string, JobDefinition<never>>();
   #boss: PgBoss | undefined;
   #working = false;
+  readonly #settledListeners: Array<(attempt: SettledAttempt) => void> = [];
 
   constructor(database: Database, options: QueueOptions) {
     this.#database = database;
@@ -115,11 +129,24 @@ export class JobQueue {
   /** Registers a job type. Every process that enqueues or works a type defines it. */
   define<P>(definition: JobDefinition<P>): void {
     if (this.#definitions.has(definition.type)) throw new Error(`job type ${definition.type} defined twice`);
-    this.#definitions.set(definition.type, definition as JobDefinition<never>);
+    this.#definitions.set(definition.type, definition);
+  }
+
+  /** Called after each attempt this process ran (metrics). */
+  onSettled(listener: (attempt: SettledAttempt) => void): void {
+    this.#settledListeners.push(listener);
   }
 
   has(type: string): boolean {
     return this.#definitions.has(type);
+  }
+
+  definition(type: string): JobDefinition<never> | undefined {
+    return this.#definitions.get(type);
+  }
+
+  get definitions(): JobDefinition<never>[] {
+    return [...this.#definitions.values()];
   }
 
   get types(): string[] {
@@ -150,7 +177,12 @@ export class JobQueue {
     };
     const boss = this.#database.embedded
       ? new PgBoss({ ...common, backend: 'pglite', db: pgliteQueueAdapter(this.#database.embedded) })
-      : new PgBoss({ ...common, connectionString: this.#database.url!, max: 4, application_name: 'fresh-choice-queue' });
+      : new PgBoss({
+          ...common,
+          connectionString: this.#database.url!,
+          max: 4,
+          application_name: 'fresh-choice-queue',
+        });
     boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
     boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
     await boss.start();
@@ -178,9 +210,12 @@ export class JobQueue {
 
   async #work(definition: JobDefinition<never>) {
     const boss = this.#boss!;
-    const { logger, concurrency, onSettled } = this.#options;
+    const { logger, concurrency } = this.#options;
+    const settled = (attempt: SettledAttempt) => {
+      for (const listener of this.#settledListeners) listener(attempt);
+    };
     const batchSize = definition.batchSize ?? 1;
-    await boss.work<JobData>(
+    await boss.work(
       queueNameOf(definition.type),
       {
         batchSize,
@@ -192,7 +227,8 @@ export class JobQueue {
         // busy. pg-boss's default backstop with NOTIFY on is 30 s: a retry due in 1 s waited 30.
         pollingIntervalSeconds: 2,
         notifyPollingIntervalSeconds: 2,
-        ...(batchSize > 1 ? { burstWhenBatchFull: true } : {}),
+        // A full batch means more is waiting: fetch again at once (ignored for batches of one).
+        burstWhenBatchFull: true,
       },
       async (jobs: JobWithMetadata<JobData>[]): Promise<JobResult[]> =>
         Promise.all(
@@ -211,12 +247,23 @@ export class JobQueue {
                 logger: jobLogger,
               });
               if (job.data.repeat) await this.#repeat(definition.type, job.data, job.priority);
-              onSettled?.({ type: definition.type, state: 'completed', seconds: (performance.now() - started) / 1000 });
+              settled({
+                type: definition.type,
+                state: 'completed',
+                seconds: (performance.now() - started) / 1000,
+              });
               return { id: job.id, status: 'completed', output: resultObject(output) };
             } catch (error) {
               const final = job.retryCount >= job.retryLimit;
-              jobLogger[final ? 'error' : 'warn']({ err: error, attempt: job.retryCount + 1 }, 'job attempt failed');
-              onSettled?.({ type: definition.type, state: 'failed', seconds: (performance.now() - started) / 1000 });
+              jobLogger[final ? 'error' : 'warn'](
+                { err: error, attempt: job.retryCount + 1 },
+                'job attempt failed',
+              );
+              settled({
+                type: definition.type,
+                state: 'failed',
+                seconds: (performance.now() - started) / 1000,
+              });
               return { id: job.id, status: 'failed', output: { message: errorMessage(error) } };
             }
           }),
@@ -268,14 +315,12 @@ export class JobQueue {
 
   /** Cancels a job that has not started; false when it had already started or ended. */
   async cancel(type: string, id: string): Promise<boolean> {
-    const result = await this.#started().cancel(queueNameOf(type), id);
-    return result.affected > 0;
+    return affected(await this.#started().cancel(queueNameOf(type), id)) > 0;
   }
 
   /** Puts a failed job back in the queue; false when it was not failed. */
   async retry(type: string, id: string): Promise<boolean> {
-    const result = await this.#started().retry(queueNameOf(type), id);
-    return result.affected > 0;
+    return affected(await this.#started().retry(queueNameOf(type), id)) > 0;
   }
 
   /** Instances (API or worker processes) heard from within three heartbeats. */
@@ -298,6 +343,11 @@ export class JobQueue {
     if (!this.#boss) throw new Error('the job queue is not started');
     return this.#boss;
   }
+}
+
+/** pg-boss answers commands with {requested, affected}; its type declaration omits the fields. */
+function affected(response: object): number {
+  return (response as { affected?: number }).affected ?? 0;
 }
 
 function resultObject(output: unknown): object {

@@ -18,7 +18,7 @@ import { ImportService } from './modules/inventory/import.service.ts';
 import { defineInventoryJobs } from './modules/inventory/inventory.jobs.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { InventoryService } from './modules/inventory/inventory.service.ts';
-import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { JobsService } from './modules/jobs/jobs.service.ts';
 import { registerJobMetrics } from './modules/jobs/jobs.metrics.ts';
 import { Scheduler } from './modules/jobs/scheduler.ts';
@@ -52,6 +52,11 @@ export interface BuildOptions {
   platform?: PlatformOverrides;
   /** Apply pending migrations before serving (default true; safe with several instances). */
   migrate?: boolean;
+  /**
+   * Start the job queue (and, unless WORKER_MODE=api, its workers and the scheduler); default
+   * true. Only a build that will serve no request turns it off (the OpenAPI document's).
+   */
+  startJobs?: boolean;
   /**
    * Internal, for the benchmark only (bench/api-without-session-check.js): false skips the
    * per-request session check, so `npm run bench` can price it. Not configurable: a server
@@ -198,14 +203,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     importMaxBytes: config.importMaxBytes,
   });
   defineInventoryJobs(platform.queue, db, storeSettings);
-  await app.register(jobsRoutes, { prefix: '/v1/jobs', service: new JobsService(db, platform.queue), guard });
+  const jobs = new JobsService(db, platform.queue);
+  await app.register(jobsRoutes, { prefix: '/v1/jobs', service: jobs, guard });
+  await app.register(schedulesRoutes, { prefix: '/v1/schedules', service: jobs, guard });
 
   // Every job type is defined by now. WORKER_MODE=api only enqueues; the others also work the
   // queue and fire the stores' schedules.
   registerJobMetrics(metrics, platform.queue, db);
   const works = config.workerMode !== 'api';
-  await platform.queue.start({ work: works });
-  if (works) {
+  if (options.startJobs !== false) await platform.queue.start({ work: works });
+  if (works && options.startJobs !== false) {
     scheduler = new Scheduler(db, platform.queue, app.log, config.scheduleCheckSeconds);
     scheduler.start();
   }

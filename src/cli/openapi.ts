@@ -27,7 +27,7 @@ try {
       // Only routes are needed; a fixed key keeps the run from writing a generated one.
       jwtSecret: 'openapi-document-only-not-a-real-secret',
     }),
-    { platform: { database }, migrate: false },
+    { platform: { database }, migrate: false, startJobs: false },
   );
   try {
     await app.ready();

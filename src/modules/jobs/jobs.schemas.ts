@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { JOB_PRIORITIES, type JobPriority } from '../../platform/queue/queue.ts';
 
 export const JOB_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
@@ -37,49 +37,75 @@ export const JobStatus = Type.Object({
 });
 export type JobStatus = Static<typeof JobStatus>;
 
-/** A job payload: flat named values; each job type checks its own keys (GET /v1/jobs/types). */
-const Payload = Type.Record(
-  Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }),
-  Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean(), Type.Null()]),
-  { maxProperties: 50, description: 'Named values for the job; each type says which it accepts' },
-);
+/**
+ * A job payload: the named values of the types that can be started through the API, each bounded
+ * by its type's schema, all optional here; the service then holds a payload to its own type's
+ * schema (GET /v1/jobs/types), so a key of another type is refused by name. Built from the job
+ * definitions when the routes are registered, so the document lists every key there is.
+ */
+export function payloadSchema(
+  definitions: ReadonlyArray<{ type: string; startPermission?: string; payloadSchema?: TSchema }>,
+) {
+  const properties: Record<string, TSchema> = {};
+  const owners: Record<string, string> = {};
+  for (const definition of definitions) {
+    if (!definition.startPermission || !definition.payloadSchema) continue;
+    const fields = (definition.payloadSchema as { properties?: Record<string, TSchema> }).properties ?? {};
+    for (const [name, field] of Object.entries(fields)) {
+      if (properties[name] && JSON.stringify(properties[name]) !== JSON.stringify(field)) {
+        throw new Error(
+          `payload key '${name}' means different things to ${owners[name]} and ${definition.type}`,
+        );
+      }
+      properties[name] = field;
+      owners[name] = definition.type;
+    }
+  }
+  return Type.Object(
+    Object.fromEntries(Object.entries(properties).map(([name, field]) => [name, Type.Optional(field)])),
+    { additionalProperties: false, description: 'Named values for the job; each type says which it accepts' },
+  );
+}
 
-/** The spec's ScheduleJobRequest. */
-export const ScheduleJobRequest = Type.Object({
-  type: Type.String({ minLength: 1, maxLength: 100, description: 'A type listed by GET /v1/jobs/types' }),
-  payload: Type.Optional(Payload),
-  schedule: Type.Optional(
-    Type.Object({
-      cron: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: 100,
-          description:
-            "Five-field cron expression in the store's time zone (settings.timeZone); creates a recurring schedule",
-        }),
-      ),
-      delay: Type.Optional(
-        Type.Integer({
-          minimum: 0,
-          maximum: 30 * 24 * 3600 * 1000,
-          description: 'Milliseconds to wait before the first run',
-        }),
-      ),
-      repeat: Type.Optional(
-        Type.Object({
-          every: Type.Integer({
-            minimum: 60_000,
-            maximum: 30 * 24 * 3600 * 1000,
-            description: 'Milliseconds between the end of one run and the start of the next',
+/** The spec's ScheduleJobRequest, for these job types. */
+export const scheduleJobRequest = (payload: TSchema) =>
+  Type.Object({
+    type: Type.String({ minLength: 1, maxLength: 100, description: 'A type listed by GET /v1/jobs/types' }),
+    payload: Type.Optional(payload),
+    schedule: Type.Optional(
+      Type.Object({
+        cron: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 100,
+            description:
+              "Five-field cron expression in the store's time zone (settings.timeZone); creates a recurring schedule",
           }),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Runs in all' })),
-        }),
-      ),
-    }),
-  ),
-  priority: Type.Optional(Priority),
-});
-export type ScheduleJobRequest = Static<typeof ScheduleJobRequest>;
+        ),
+        delay: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 30 * 24 * 3600 * 1000,
+            description: 'Milliseconds to wait before the first run',
+          }),
+        ),
+        repeat: Type.Optional(
+          Type.Object({
+            every: Type.Integer({
+              minimum: 60_000,
+              maximum: 30 * 24 * 3600 * 1000,
+              description: 'Milliseconds between the end of one run and the start of the next',
+            }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Runs in all' })),
+          }),
+        ),
+      }),
+    ),
+    priority: Type.Optional(Priority),
+  });
+export type ScheduleJobRequest = Omit<Static<ReturnType<typeof scheduleJobRequest>>, 'payload'> & {
+  payload?: Record<string, unknown>;
+};
 
 export const JobSchedule = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -87,7 +113,7 @@ export const JobSchedule = Type.Object({
   name: Type.String(),
   cron: Type.String(),
   timeZone: Type.String({ description: "The store's zone the expression is read in" }),
-  payload: Payload,
+  payload: Type.Record(Type.String(), Type.Unknown()),
   priority: Priority,
   enabled: Type.Boolean(),
   builtin: Type.Boolean({

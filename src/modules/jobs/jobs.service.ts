@@ -35,6 +35,10 @@ export class JobsService {
     this.#queue = queue;
   }
 
+  definitions() {
+    return this.#queue.definitions;
+  }
+
   types() {
     return this.#queue.definitions.map((definition) => ({
       type: definition.type,
@@ -54,10 +58,10 @@ export class JobsService {
     if (schedule.cron !== undefined) {
       if (schedule.delay !== undefined || schedule.repeat !== undefined) {
         throw errors.validation('schedule.cron cannot be combined with delay or repeat', [
-          { field: 'schedule', message: 'give either cron, or delay and/or repeat' },
+          { field: 'body.schedule', message: 'give either cron, or delay and/or repeat' },
         ]);
       }
-      const cron = validCron(schedule.cron, 'schedule.cron');
+      const cron = validCron(schedule.cron, 'body.schedule.cron');
       const created = await withTenant(this.#db, auth.orgId, async (trx) => {
         const timeZone = await schedulesRepo.storeTimeZone(trx, auth.orgId);
         return schedulesRepo.insertSchedule(trx, {
@@ -142,7 +146,7 @@ export class JobsService {
   }
 
   async updateSchedule(auth: AuthContext, id: string, changes: ScheduleUpdate): Promise<JobSchedule> {
-    const cron = changes.cron === undefined ? undefined : validCron(changes.cron, 'cron');
+    const cron = changes.cron === undefined ? undefined : validCron(changes.cron, 'body.cron');
     const updated = await withTenant(this.#db, auth.orgId, async (trx) => {
       const current = await schedulesRepo.findSchedule(trx, auth.orgId, id);
       if (!current) throw errors.notFound('Schedule');
@@ -181,12 +185,12 @@ export class JobsService {
     if (!definition) {
       const startable = this.#queue.definitions.filter((d) => d.startPermission).map((d) => d.type);
       throw errors.validation(`Unknown job type '${type}'`, [
-        { field: 'type', message: `must be one of ${startable.join(', ')}` },
+        { field: 'body.type', message: `must be one of ${startable.join(', ')}` },
       ]);
     }
     if (!definition.startPermission) {
       throw errors.validation(`Jobs of type '${type}' are started by the system, not through the API`, [
-        { field: 'type', message: 'is not a type that can be started through the API' },
+        { field: 'body.type', message: 'is not a type that can be started through the API' },
       ]);
     }
     if (!auth.permissions.has(definition.startPermission as Permission)) {
@@ -207,12 +211,13 @@ function checkPayload(definition: JobDefinition<never>, payload: Record<string, 
     const keys = Object.keys(payload);
     if (keys.length > 0) {
       throw errors.validation(`'${definition.type}' takes no payload`, [
-        { field: `payload.${keys[0]}`, message: 'is not a payload key of this job type' },
+        { field: `body.payload.${keys[0]}`, message: 'is not a payload key of this job type' },
       ]);
     }
     return {};
   }
-  const problems = [...Value.Errors(schema, payload)];
+  // additionalProperties: false reports an unknown key twice (as `false` schema and by name).
+  const problems = [...Value.Errors(schema, payload)].filter((problem) => problem.keyword !== 'boolean');
   if (problems.length > 0) {
     throw errors.validation(
       `The payload does not fit '${definition.type}'`,
@@ -225,10 +230,10 @@ function checkPayload(definition: JobDefinition<never>, payload: Record<string, 
 function payloadProblem(problem: { instancePath: string; message: string; params: Record<string, unknown> }) {
   const extra = problem.params.additionalProperties;
   if (Array.isArray(extra)) {
-    return { field: `payload.${String(extra[0])}`, message: 'is not a payload key of this job type' };
+    return { field: `body.payload.${String(extra[0])}`, message: 'is not a payload key of this job type' };
   }
   const path = problem.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  return { field: path ? `payload.${path}` : 'payload', message: problem.message };
+  return { field: path ? `body.payload.${path}` : 'body.payload', message: problem.message };
 }
 
 function validCron(cron: string, field: string): string {
@@ -284,7 +289,7 @@ function scheduleOut(row: ScheduleRow): JobSchedule {
     name: row.name,
     cron: row.cron,
     timeZone: row.time_zone ?? 'UTC',
-    payload: row.payload as JobSchedule['payload'],
+    payload: row.payload,
     priority: row.priority,
     enabled: row.enabled,
     builtin: row.builtin,

@@ -374,6 +374,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           name: 'inventory',
           description: 'Items, lots with expiry, the stock ledger, search, import, barcodes',
         },
+        {
+          name: 'jobs',
+          description: "Background jobs: start, follow, cancel, retry; the store's schedules",
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

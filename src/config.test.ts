@@ -53,6 +53,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT .*; LOG_LEVEL/);
   });
 
+  it('runs API-only or worker-only processes only on PostgreSQL', () => {
+    expect(() => loadConfig({ WORKER_MODE: 'worker' })).toThrow(/WORKER_MODE worker needs DATABASE_URL/);
+    expect(() => loadConfig({ WORKER_MODE: 'api' })).toThrow(/WORKER_MODE api needs DATABASE_URL/);
+    expect(loadConfig({ WORKER_MODE: 'api', DATABASE_URL: 'postgres://db/x' }).workerMode).toBe('api');
+    expect(loadConfig({}).workerMode).toBe('all');
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
   });

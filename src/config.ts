@@ -205,7 +205,7 @@ export const CONFIG_KEYS = [
   {
     env: 'SHUTDOWN_TIMEOUT_MS',
     field: 'shutdownTimeoutMs',
-    description: 'How long SIGTERM/SIGINT waits for in-flight requests before exiting',
+    description: 'How long SIGTERM/SIGINT waits for in-flight requests, then again for running jobs, before exiting',
     defaultValue: '10000',
     parse: integer(100, 120000),
   } satisfies KeySpec<'shutdownTimeoutMs'>,
@@ -334,6 +334,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     } catch (error) {
       problems.push(`${spec.env} ${(error as Error).message} (got '${raw}')`);
     }
+  }
+  if (values.workerMode !== 'all' && values.workerMode !== undefined && !values.databaseUrl) {
+    // The embedded database lives inside one process: that process has to run the workers too.
+    problems.push(
+      `WORKER_MODE ${String(values.workerMode)} needs DATABASE_URL: the embedded database is open in one process only, which runs the job workers itself (WORKER_MODE=all)`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);

@@ -8,7 +8,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await buildApp(config);
 
-  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+  // Requests drain first, then running jobs get their own SHUTDOWN_TIMEOUT_MS (queue.ts).
+  closeWithGrace({ delay: config.shutdownTimeoutMs * 2 + 5_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an unexpected error');
     else app.log.info({ signal }, 'shutting down: draining in-flight requests');
     await app.close();

@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase } from '../src/platform/db/database.ts';
+import { createTestApp } from './helpers/app.ts';
+import { bearer, registerStore } from './helpers/auth.ts';
 import { createTestDatabase, ON_POSTGRES, type TestDatabase } from './helpers/database.ts';
 import { tempDir } from './helpers/files.ts';
 
@@ -173,5 +175,50 @@ describe.skipIf(!ON_POSTGRES)('several worker processes on PostgreSQL (PGlite is
        group by singleton_key order by singleton_key`.execute(db);
     expect(slots.length).toBeGreaterThanOrEqual(4);
     expect(slots.filter((slot) => slot.jobs !== 1)).toEqual([]);
+  });
+});
+
+describe.skipIf(!ON_POSTGRES)('npm run worker beside an API-only server', () => {
+  it('works the jobs the API queues, shows in /health, and exits cleanly on SIGTERM', async () => {
+    const t = await createTestApp({ workerMode: 'api' });
+    try {
+      const health = async () =>
+        (await t.app.inject({ method: 'GET', url: '/health' })).json().data.services.workers;
+      expect(await health()).toMatchObject({ status: 'unhealthy', mode: 'separate' });
+      const worker = spawn(process.execPath, ['src/worker.ts'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: t.testDatabase.url!,
+          JWT_SECRET: 'test-only-jwt-secret-with-at-least-32-characters',
+          LOG_LEVEL: 'warn',
+          DATA_DIR: await tempDir(),
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      children.push(worker);
+      const admin = await registerStore(t.app);
+      const started = await t.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: bearer(admin),
+        payload: { type: 'inventory:low_stock_check' },
+      });
+      expect(started.statusCode).toBe(201);
+      const id = started.json().data.job.id as string;
+      const deadline = Date.now() + 60_000;
+      let status = '';
+      while (status !== 'completed' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = (await t.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: bearer(admin) })).json()
+          .data.status;
+      }
+      expect(status).toBe('completed');
+      expect(await health()).toMatchObject({ status: 'healthy', mode: 'separate' });
+      worker.kill('SIGTERM');
+      const code = await new Promise((resolve) => worker.once('exit', resolve));
+      expect(code).toBe(0);
+    } finally {
+      await t.close();
+    }
   });
 });

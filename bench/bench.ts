@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { createDatabase } from '../src/platform/db/database.ts';
 import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
 import type { EmbeddedComparison } from './embedded.ts';
+import type { QueueFigures } from './queue.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -62,6 +63,8 @@ export interface BenchReport {
   adjustHot: { applied: number; expectedStock: number; actualStock: number; perSecond: number };
   /** The embedded default beside PostgreSQL mode (bench/embedded.ts), when it was run. */
   embedded?: EmbeddedComparison;
+  /** The job queue on PostgreSQL (bench/queue.ts), when it was run. */
+  queue?: QueueFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */

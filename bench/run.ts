@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
+import { runQueueBench } from './queue.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
@@ -26,6 +27,16 @@ if (process.env.BENCH_EMBEDDED !== '0') {
     importRows: Number(process.env.BENCH_EMBEDDED_ROWS ?? 20_000),
     rounds: Number(process.env.BENCH_EMBEDDED_ROUNDS ?? 3),
     databaseUrl: process.env.DATABASE_URL,
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
+// The job queue (PostgreSQL only: BENCH_QUEUE_JOBS (20000) no-op jobs, BENCH_QUEUE_SAMPLES (200)
+// latency samples); BENCH_QUEUE=0 skips it.
+if (process.env.DATABASE_URL && process.env.BENCH_QUEUE !== '0') {
+  report.queue = await runQueueBench({
+    databaseUrl: process.env.DATABASE_URL,
+    jobs: Number(process.env.BENCH_QUEUE_JOBS ?? 20_000),
+    latencySamples: Number(process.env.BENCH_QUEUE_SAMPLES ?? 200),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
 }

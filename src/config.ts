@@ -338,7 +338,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (values.workerMode !== 'all' && values.workerMode !== undefined && !values.databaseUrl) {
     // The embedded database lives inside one process: that process has to run the workers too.
     problems.push(
-      `WORKER_MODE ${String(values.workerMode)} needs DATABASE_URL: the embedded database is open in one process only, which runs the job workers itself (WORKER_MODE=all)`,
+      `WORKER_MODE ${values.workerMode as string} needs DATABASE_URL: the embedded database is open in one process only, which runs the job workers itself (WORKER_MODE=all)`,
     );
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

@@ -45,7 +45,7 @@ function startWorker(env: Record<string, string>): Worker {
     match: (event: Record<string, unknown>) => boolean;
     resolve: (e: Record<string, unknown>) => void;
   }> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const event = JSON.parse(line) as Record<string, unknown>;
     events.push(event);
     for (const waiter of waiters.splice(0)) {
@@ -116,7 +116,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
     const database = ON_POSTGRES ? testDatabase!.database : await createDatabase({ pgliteDir: pgliteDir! });
     try {
       const { rows: events } = await sql<EventRow>`
-        select worker, event from queue_test_events where job_id = ${jobId as string} order by at`.execute(
+        select worker, event from queue_test_events where job_id = ${jobId} order by at`.execute(
         database.db,
       );
       expect(events).toEqual([
@@ -125,7 +125,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
         { worker: 'second', event: 'completed' },
       ]);
       const { rows: jobs } = await sql<{ state: string; output: unknown }>`
-        select state::text as state, output from pgboss.job where id = ${jobId as string}`.execute(
+        select state::text as state, output from pgboss.job where id = ${jobId}`.execute(
         database.db,
       );
       expect(jobs).toEqual([{ state: 'completed', output: { worker: 'second' } }]);
@@ -149,7 +149,7 @@ describe.skipIf(!ON_POSTGRES)('several worker processes on PostgreSQL (PGlite is
     ]);
     expect(done.jobId).toBe(jobId);
     const { rows } = await sql<EventRow>`
-      select worker, event from queue_test_events where job_id = ${jobId as string} order by at`.execute(
+      select worker, event from queue_test_events where job_id = ${jobId} order by at`.execute(
       testDatabase.database.db,
     );
     // 25 s is two and a half heartbeats: a lock that was not kept alive would have expired.

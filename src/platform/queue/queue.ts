@@ -313,6 +313,27 @@ export class JobQueue {
     });
   }
 
+  /** Writes many jobs of one type with one statement, in the caller's transaction. */
+  async enqueueMany(
+    executor: Executor,
+    type: string,
+    payloads: Array<Record<string, unknown>>,
+    options: Pick<EnqueueOptions, 'orgId' | 'priority' | 'requestedBy'>,
+  ): Promise<number> {
+    if (!this.#definitions.has(type)) throw new UnknownJobTypeError(`unknown job type ${type}`);
+    const priority = PRIORITY_RANK[options.priority ?? 'normal'];
+    const jobs = payloads.map((payload) => ({
+      priority,
+      data: {
+        orgId: options.orgId,
+        payload,
+        ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
+      } satisfies JobData,
+    }));
+    await this.#started().insert(queueNameOf(type), jobs, { db: fromKysely(executor) });
+    return jobs.length;
+  }
+
   /** Cancels a job that has not started; false when it had already started or ended. */
   async cancel(type: string, id: string): Promise<boolean> {
     return affected(await this.#started().cancel(queueNameOf(type), id)) > 0;

@@ -104,16 +104,19 @@ describe('benchmark smoke run', () => {
     },
   );
 
-  it.skipIf(!process.env.DATABASE_URL)('drains a backlog with two worker processes and samples latency', async () => {
-    const figures = await runQueueBench({
-      databaseUrl: process.env.DATABASE_URL!,
-      jobs: 300,
-      latencySamples: 5,
-      log: () => {},
-    });
-    expect(figures).toMatchObject({ jobs: 300, workers: 2, latencySamples: 5 });
-    expect(figures.jobsPerSecond).toBeGreaterThan(0);
-    // A sample that timed out is recorded as 10 s: every job must have started.
-    expect(figures.latencyP95Ms).toBeLessThan(10_000);
-  });
+  it.skipIf(!process.env.DATABASE_URL)(
+    'drains a backlog with two worker processes and samples latency',
+    async () => {
+      const figures = await runQueueBench({
+        databaseUrl: process.env.DATABASE_URL!,
+        jobs: 300,
+        latencySamples: 5,
+        log: () => {},
+      });
+      expect(figures).toMatchObject({ jobs: 300, workers: 2, latencySamples: 5 });
+      expect(figures.jobsPerSecond).toBeGreaterThan(0);
+      // A sample that timed out is recorded as 10 s: every job must have started.
+      expect(figures.latencyP95Ms).toBeLessThan(10_000);
+    },
+  );
 });

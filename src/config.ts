@@ -205,7 +205,8 @@ export const CONFIG_KEYS = [
   {
     env: 'SHUTDOWN_TIMEOUT_MS',
     field: 'shutdownTimeoutMs',
-    description: 'How long SIGTERM/SIGINT waits for in-flight requests, then again for running jobs, before exiting',
+    description:
+      'How long SIGTERM/SIGINT waits for in-flight requests, then again for running jobs, before exiting',
     defaultValue: '10000',
     parse: integer(100, 120000),
   } satisfies KeySpec<'shutdownTimeoutMs'>,

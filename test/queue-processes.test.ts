@@ -116,18 +116,14 @@ describe('a worker killed with SIGKILL mid-job', () => {
     const database = ON_POSTGRES ? testDatabase!.database : await createDatabase({ pgliteDir: pgliteDir! });
     try {
       const { rows: events } = await sql<EventRow>`
-        select worker, event from queue_test_events where job_id = ${jobId} order by at`.execute(
-        database.db,
-      );
+        select worker, event from queue_test_events where job_id = ${jobId} order by at`.execute(database.db);
       expect(events).toEqual([
         { worker: 'first', event: 'started' },
         { worker: 'second', event: 'started' },
         { worker: 'second', event: 'completed' },
       ]);
       const { rows: jobs } = await sql<{ state: string; output: unknown }>`
-        select state::text as state, output from pgboss.job where id = ${jobId}`.execute(
-        database.db,
-      );
+        select state::text as state, output from pgboss.job where id = ${jobId}`.execute(database.db);
       expect(jobs).toEqual([{ state: 'completed', output: { worker: 'second' } }]);
     } finally {
       if (!ON_POSTGRES) await database.close();

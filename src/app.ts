@@ -213,8 +213,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const works = config.workerMode !== 'api';
   if (options.startJobs !== false) await platform.queue.start({ work: works });
   if (works && options.startJobs !== false) {
-    scheduler = new Scheduler(db, platform.queue, app.log, config.scheduleCheckSeconds);
-    scheduler.start();
+    // Started when the app is ready (main.ts seeds the demo store before that): the first tick
+    // gives every store, the demo one included, its schedules at once.
+    const started = new Scheduler(db, platform.queue, app.log, config.scheduleCheckSeconds);
+    scheduler = started;
+    app.addHook('onReady', async () => started.start());
   }
 
   return app;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, login } from '../../../test/helpers/auth.ts';
 import { sql } from 'kysely';
+import { Scheduler } from '../jobs/scheduler.ts';
 import { DEMO_ORG_ID, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo.seed.ts';
 
 describe('demo seed', () => {
@@ -100,5 +101,28 @@ describe('demo seed', () => {
       expect(item.neverSold).toBe(false);
       expect(item.daysSinceLastSale).toBeGreaterThanOrEqual(1);
     }
+  });
+
+  it('has the daily schedules, at 06:00 and 08:00 in the store’s zone', async () => {
+    await seedDemo(t.testDatabase.database);
+    await new Scheduler(t.testDatabase.database.db, t.app.platform.queue, t.app.log, 300).tick(new Date());
+    const admin = (await login(t.app, DEMO_USERS[0]!.email, DEMO_PASSWORD)).json().data;
+    const schedules = await t.app.inject({ method: 'GET', url: '/v1/schedules', headers: bearer(admin) });
+    expect(schedules.json().data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'inventory:check_expiry',
+          cron: '0 6 * * *',
+          timeZone: 'Europe/Rome',
+          enabled: true,
+        }),
+        expect.objectContaining({
+          type: 'inventory:low_stock_check',
+          cron: '0 8 * * *',
+          timeZone: 'Europe/Rome',
+          enabled: true,
+        }),
+      ]),
+    );
   });
 });

@@ -91,15 +91,19 @@ export function imageError(error: unknown): unknown {
 }
 
 /**
- * Reads the image's header (no pixels are decoded) and refuses it, before anything decodes it,
- * when width × height (of one page) is over `maxInputPixels`.
+ * Reads the header of the image (of its `page`, for a multi-page TIFF; no pixels are decoded)
+ * and refuses it, before anything decodes it, when width × height is over `maxInputPixels`.
  */
-export async function readImageHeader(inputPath: string, maxInputPixels: number): Promise<ImageHeader> {
+export async function readImageHeader(
+  inputPath: string,
+  maxInputPixels: number,
+  page = 0,
+): Promise<ImageHeader> {
   const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     // Only the header is read here; the limit is checked below, where the error can say the size.
-    metadata = await sharp(inputPath, { limitInputPixels: false }).metadata();
+    metadata = await sharp(inputPath, { limitInputPixels: false, page }).metadata();
   } catch (error) {
     throw imageError(error);
   }

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Worker as TesseractWorker } from 'tesseract.js';
 import { ProcessingError } from './errors.ts';
-import { checkFile, cleanText, documentKind, imageError, loadSharp, readImageHeader } from './input.ts';
+import {
+  checkFile,
+  cleanText,
+  documentKind,
+  type ImageHeader,
+  imageError,
+  loadSharp,
+  readImageHeader,
+} from './input.ts';
 import {
   DEFAULT_MAX_PAGES,
   MAX_INPUT_PIXELS,
@@ -110,33 +118,15 @@ export async function extractText(
         }
       });
     } else {
-      const header = await readImageHeader(inputPath, maxInputPixels);
+      const first = await readImageHeader(inputPath, maxInputPixels);
       // Only a TIFF's pages are pages of a document; a GIF's or WebP's frames are an animation.
-      const pages = kind.mime === 'image/tiff' ? header.pages : 1;
+      const pages = kind.mime === 'image/tiff' ? first.pages : 1;
       checkPageCount(pages, maxPages);
-      const sharp = await loadSharp();
-      const shrink = Math.min(1, Math.sqrt(OCR_MAX_PIXELS / (header.width * header.height)));
       for (let index = 0; index < pages; index++) {
         signal?.throwIfAborted();
-        let png: Buffer;
-        try {
-          png = await sharp(inputPath, { limitInputPixels: maxInputPixels, page: index })
-            .autoOrient()
-            .resize(
-              shrink < 1
-                ? {
-                    width: Math.round(header.orientedWidth * shrink),
-                    height: Math.round(header.orientedHeight * shrink),
-                  }
-                : {},
-            )
-            .greyscale()
-            .png({ compressionLevel: 1 })
-            .toBuffer();
-        } catch (error) {
-          throw imageError(error);
-        }
-        const dpi = header.density && header.density >= 50 ? header.density * shrink : undefined;
+        // A TIFF's pages may each have their own size.
+        const header = index === 0 ? first : await readImageHeader(inputPath, maxInputPixels, index);
+        const { png, dpi } = await ocrImage(inputPath, index, header, maxInputPixels);
         pageTexts.push({ page: index + 1, method: 'ocr', ...(await ocr.recognize(png, dpi)) });
       }
     }
@@ -153,6 +143,33 @@ export async function extractText(
     method: pageTexts.some((page) => page.method === 'ocr') ? 'ocr' : 'text-layer',
     pageTexts,
   };
+}
+
+/**
+ * One page of an image as Tesseract gets it: upright, grey, at most OCR_MAX_PIXELS, as PNG; and
+ * its resolution, when the file states a believable one.
+ */
+async function ocrImage(
+  inputPath: string,
+  page: number,
+  header: ImageHeader,
+  maxInputPixels: number,
+): Promise<{ png: Buffer; dpi: number | undefined }> {
+  const sharp = await loadSharp();
+  const shrink = Math.min(1, Math.sqrt(OCR_MAX_PIXELS / (header.width * header.height)));
+  const pipeline = sharp(inputPath, { limitInputPixels: maxInputPixels, page }).autoOrient();
+  if (shrink < 1) {
+    pipeline.resize(Math.round(header.orientedWidth * shrink), Math.round(header.orientedHeight * shrink));
+  }
+  try {
+    const png = await pipeline.greyscale().png({ compressionLevel: 1 }).toBuffer();
+    // 72 and 96 are what cameras and editors write whatever the real resolution: only a
+    // scanner's value is passed on; otherwise Tesseract estimates it from the text.
+    const dpi = header.density && header.density >= 150 ? header.density * shrink : undefined;
+    return { png, dpi };
+  } catch (error) {
+    throw imageError(error);
+  }
 }
 
 function checkPageCount(pages: number, maxPages: number): void {
@@ -205,9 +222,12 @@ let previousSession: Promise<void> = Promise.resolve();
 class OcrSession {
   #worker: Promise<TesseractWorker> | undefined;
   #release: (() => void) | undefined;
-  /** Rejects when the signal aborts or the worker thread dies; raced against every step. */
+  /** Rejects when the signal aborts, a job fails or the worker thread dies; raced against every step. */
   #failed: Promise<never>;
   #fail!: (reason: unknown) => void;
+  /** Resolves when the worker thread has ended, whenever that was. */
+  #exited: Promise<unknown> = Promise.resolve();
+  #closing = false;
   readonly #language: string;
   readonly #langPath: string;
   readonly #signal: AbortSignal | undefined;
@@ -248,20 +268,32 @@ class OcrSession {
     previousSession = turn.then(() => mine);
     await this.#race(turn);
     const { createWorker, OEM } = await import('tesseract.js');
-    const worker = await createWorker(this.#language, OEM.LSTM_ONLY, {
+    const starting = createWorker(this.#language, OEM.LSTM_ONLY, {
       langPath: this.#langPath,
       // The data is read from langPath on every start; never written elsewhere (the default
       // writes <language>.traineddata into the working directory).
       cacheMethod: 'none',
       gzip: true,
       // Without a handler, tesseract.js throws a failed job's error from the worker's message
-      // listener: an uncaught exception that ends the process. The job's promise rejects anyway.
-      errorHandler: () => {},
+      // listener: an uncaught exception that ends the process. And when the trained data fails
+      // to load, createWorker never settles: only this handler hears of it.
+      errorHandler: (error: unknown) => this.#fail(error),
     });
+    let worker: TesseractWorker;
+    try {
+      worker = await this.#race(starting);
+    } catch (error) {
+      // Aborted while starting: a worker that still comes up is ended when it does.
+      void starting.then((late) => late.terminate()).catch(() => {});
+      throw error;
+    }
     // A job running when the thread dies would never settle: fail the session instead.
     const thread = (worker as unknown as { worker: ThreadWorker }).worker;
+    this.#exited = new Promise((resolve) => thread.once('exit', resolve));
     thread.on('error', (error) => this.#fail(error));
-    thread.on('exit', (code) => this.#fail(new Error(`The OCR worker exited with code ${code}`)));
+    thread.once('exit', (code) => {
+      if (!this.#closing) this.#fail(new Error(`The OCR worker exited with code ${code}`));
+    });
     return worker;
   }
 
@@ -270,21 +302,14 @@ class OcrSession {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     this.#signal?.removeEventListener('abort', this.#onAbort);
-    const starting = this.#worker;
-    this.#worker = undefined;
     try {
-      if (starting) {
-        const worker = await starting.catch(() => undefined);
-        if (worker) {
-          const thread = (worker as unknown as { worker: ThreadWorker }).worker;
-          thread.removeAllListeners('exit');
-          thread.removeAllListeners('error');
-          // Wait for the thread to end, so its memory is returned before the next session starts.
-          const exited = new Promise((resolve) => thread.once('exit', resolve));
-          await worker.terminate();
-          await exited;
-        }
+      const worker = await this.#worker?.catch(() => undefined);
+      if (worker) {
+        await worker.terminate();
+        // Its memory is returned before the next session starts.
+        await this.#exited;
       }
     } finally {
       this.#release?.();

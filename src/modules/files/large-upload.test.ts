@@ -90,8 +90,8 @@ describe('a large upload', () => {
 
     // What the process holds, not what it has not collected yet: the buffers a stream passes on
     // are garbage at once, but V8 lets tens of MB of them wait for a collection. So every 100 ms
-    // while the upload streams, a full collection runs and what JavaScript then holds (heap and
-    // buffers) is read; RSS is read every 20 ms.
+    // while the upload streams, a full collection runs, and 20 ms later what JavaScript holds
+    // (heap and buffers) is read; RSS is read every 20 ms.
     const gc = exposeGc();
     const size = 100 * MB;
     const body = generatedBody(size, { head: FIXTURES.pdf });
@@ -105,10 +105,12 @@ describe('a large upload', () => {
     let collections = 0;
     let ticks = 0;
     const sampler = setInterval(() => {
-      if (++ticks % 5 === 0) {
+      ticks++;
+      // Read one tick after the collection: V8 frees buffers' memory in the background after it.
+      if (ticks % 5 === 1 && ticks > 1) peak.held = Math.max(peak.held, heldNow());
+      if (ticks % 5 === 0) {
         gc();
         collections++;
-        peak.held = Math.max(peak.held, heldNow());
       }
       peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
     }, 20);
@@ -127,12 +129,11 @@ describe('a large upload', () => {
       `100 MB upload, local storage: RSS ${(before.rss / MB).toFixed(0)} MB before, peak +${(rssGrowth / MB).toFixed(1)} MB; ` +
         `heap and buffers peak +${(heldGrowth / MB).toFixed(1)} MB (read after ${collections} full collections)`,
     );
-    // Holding the file would be +100 MB at least. Measured on this machine: RSS +15 to +33 MB
-    // (it also counts memory the allocator has freed but kept), heap and buffers +0 to +4 MB,
-    // once +29 MB. Both bounds are half the file or less.
+    // Holding the file would be +100 MB at least. Measured on this machine: heap and buffers
+    // +0 to +3 MB; RSS +11 to +34 MB (it also counts memory the allocator freed but kept).
     expect(collections).toBeGreaterThan(5);
-    expect(rssGrowth).toBeLessThan(50 * MB);
-    expect(heldGrowth).toBeLessThan(40 * MB);
+    expect(rssGrowth).toBeLessThan(60 * MB);
+    expect(heldGrowth).toBeLessThan(16 * MB);
 
     // What was stored is the upload, byte for byte.
     const stored = await t.app.platform.storage.get(`${store.user.organization.id}/${file.id}/original`);

@@ -15,6 +15,7 @@ import {
 } from '../../../test/helpers/uploads.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import { permissionSetOf } from '../auth/permissions.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
 import {
   assertMayUpload,
   openStoredFile,
@@ -420,6 +421,17 @@ describe('upload with a malformed multipart body', () => {
       code: 'VALIDATION_ERROR',
     },
     {
+      name: 'metadata longer than 16 KiB',
+      contentType: MULTIPART,
+      payload:
+        CATEGORY +
+        field('metadata', `{"title":"${'x'.repeat(20_000)}"}`) +
+        filePart('file', 'a.pdf', PDF) +
+        END,
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
       name: 'JSON instead of multipart',
       contentType: 'application/json',
       payload: '{"file":"x","category":"document"}',
@@ -690,6 +702,42 @@ describe('stores', () => {
     expect(listed.json().data.map((file: { id: string }) => file.id)).not.toContain(theirs.id);
     // Still theirs, and still there.
     expect((await get(other, `${theirs.url}/metadata`)).statusCode).toBe(200);
+  });
+
+  it('keeps a query without its org_id filter to the current store (row-level security)', async () => {
+    const db = t.testDatabase.database.db;
+    const ours = admin.user.organization.id;
+    const theirs = other.user.organization.id;
+    const seen = await withTenant(db, theirs, (trx) => trx.selectFrom('files').select('org_id').execute());
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((row) => row.org_id === theirs)).toBe(true);
+    const touched = await withTenant(db, theirs, (trx) =>
+      trx.updateTable('files').set({ title: 'renamed by the other store' }).returning('org_id').execute(),
+    );
+    expect(touched.every((row) => row.org_id === theirs)).toBe(true);
+    const ownTitles = await db.selectFrom('files').select('title').where('org_id', '=', ours).execute();
+    expect(ownTitles.map((row) => row.title)).not.toContain('renamed by the other store');
+    await expect(
+      withTenant(db, theirs, (trx) =>
+        trx
+          .insertInto('files')
+          .values({
+            org_id: ours,
+            category: 'document',
+            original_filename: 'planted.pdf',
+            mime_type: 'application/pdf',
+            size_bytes: 1,
+            sha256: '0'.repeat(64),
+            storage_key: `${ours}/${randomUUID()}/original`,
+            title: null,
+            description: null,
+            tags: [],
+            related_id: null,
+            uploaded_by: null,
+          })
+          .execute(),
+      ),
+    ).rejects.toThrow(/row-level security/);
   });
 });
 

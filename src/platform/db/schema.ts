@@ -220,7 +220,7 @@ export interface InventoryItemCountsTable {
 
 export type FileCategory = 'invoice' | 'product_image' | 'document' | 'report';
 
-/** Uploaded files (0019_files.sql); the bytes are in the storage driver under `storage_key`. */
+/** Uploaded files (0020_files.sql); the bytes are in the storage driver under `storage_key`. */
 export interface FilesTable {
   id: Generated<string>;
   org_id: string;

@@ -380,22 +380,27 @@ export async function withStoredFileOnDisk<T>(
 }
 
 /**
- * Stores a thumbnail of a file (a WebP, JPEG or PNG that a processing job made) and records it:
- * the file's `thumbnailUrl` appears from then on. A thumbnail stored again replaces the old one.
+ * Stores a thumbnail of a file (a WebP, JPEG or PNG that a processing job made, as a Buffer or a
+ * stream) and records it: the file's `thumbnailUrl` appears from then on. A thumbnail stored again
+ * replaces the old one.
  * Throws a 404 AppError (and keeps nothing) when the file is gone or deleted meanwhile.
  */
 export async function storeThumbnail(
   platform: FilesPlatform,
   orgId: string,
   fileId: string,
-  body: Readable,
+  body: Readable | Buffer,
   contentType: string,
 ): Promise<{ key: string; size: number }> {
   const extension = THUMBNAIL_TYPES[contentType];
   if (!extension) throw new Error(`A thumbnail is WebP, JPEG or PNG, not ${contentType}`);
   await liveFileFor(platform, orgId, fileId);
   const key = `${orgId}/${fileId}/thumbnail.${extension}`;
-  const { size } = await platform.storage.put(key, body, { contentType });
+  const { size } = await platform.storage.put(
+    key,
+    Buffer.isBuffer(body) ? Readable.from([body]) : body,
+    Buffer.isBuffer(body) ? { contentType, contentLength: body.length } : { contentType },
+  );
   const recorded = await withTenant(platform.database.db, orgId, (trx) =>
     repo.replaceThumbnailKey(trx, orgId, fileId, key),
   );

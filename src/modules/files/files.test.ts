@@ -788,7 +788,7 @@ describe('for processing jobs', () => {
     expect(thumbnail.headers['content-type']).toBe('image/png');
     expect(thumbnail.rawPayload.equals(FIXTURES.png)).toBe(true);
 
-    await storeThumbnail(platform(), orgId, file.id, Readable.from([FIXTURES.webp]), 'image/webp');
+    await storeThumbnail(platform(), orgId, file.id, FIXTURES.webp, 'image/webp');
     const replaced = await get(viewer, record.thumbnailUrl);
     expect(replaced.headers['content-type']).toBe('image/webp');
     const objects = await storedFiles(t.app.config.dataDir);

@@ -12,6 +12,8 @@ import { Guard } from './modules/auth/guard.ts';
 import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
+import { filesRoutes } from './modules/files/files.routes.ts';
+import { FilesService } from './modules/files/files.service.ts';
 import { AnalyticsService } from './modules/inventory/analytics.service.ts';
 import { BarcodeService } from './modules/inventory/barcode.service.ts';
 import { ImportService } from './modules/inventory/import.service.ts';
@@ -202,6 +204,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  await app.register(filesRoutes, {
+    prefix: '/v1/files',
+    service: new FilesService({
+      db,
+      storage: platform.storage,
+      logger: app.log,
+      maxBytes: config.fileMaxBytes,
+      downloadRedirect: config.fileDownloadRedirect,
+    }),
+    guard,
+  });
+
   defineInventoryJobs(platform.queue, db, storeSettings);
   const jobs = new JobsService(db, platform.queue);
   await app.register(jobsRoutes, { prefix: '/v1/jobs', service: jobs, guard });

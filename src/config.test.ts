@@ -49,6 +49,46 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key} .*got '${value}'`));
   });
 
+  it('defaults to local file storage, with the documented file limits', () => {
+    expect(loadConfig({})).toMatchObject({
+      storageDriver: 'local',
+      s3Region: 'us-east-1',
+      s3Bucket: undefined,
+      s3ForcePathStyle: false,
+      fileMaxBytes: 262_144_000,
+      fileRetentionDays: 30,
+      fileDownloadRedirect: false,
+    });
+  });
+
+  it('reads the S3 settings, and refuses an S3 driver without a bucket or with half a key pair', () => {
+    expect(
+      loadConfig({
+        STORAGE_DRIVER: 's3',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_BUCKET: 'fresh-files',
+        S3_ACCESS_KEY_ID: 'minio',
+        S3_SECRET_ACCESS_KEY: 'minio-secret',
+        S3_FORCE_PATH_STYLE: 'true',
+        FILE_DOWNLOAD_REDIRECT: 'true',
+      }),
+    ).toMatchObject({
+      storageDriver: 's3',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Bucket: 'fresh-files',
+      s3ForcePathStyle: true,
+      fileDownloadRedirect: true,
+    });
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(
+      /S3_BUCKET is required when STORAGE_DRIVER=s3/,
+    );
+    expect(() => loadConfig({ S3_ACCESS_KEY_ID: 'only-the-id' })).toThrow(
+      /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together/,
+    );
+    expect(() => loadConfig({ STORAGE_DRIVER: 'ftp' })).toThrow(/STORAGE_DRIVER must be one of local, s3/);
+    expect(() => loadConfig({ S3_BUCKET: 'Not_A_Bucket' })).toThrow(/S3_BUCKET must be a bucket name/);
+  });
+
   it('reports every bad key at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT .*; LOG_LEVEL/);
   });

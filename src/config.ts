@@ -37,7 +37,19 @@ export interface Config {
   jobConcurrency: number;
   jobHeartbeatSeconds: number;
   scheduleCheckSeconds: number;
+  storageDriver: StorageDriver;
+  s3Endpoint: string | undefined;
+  s3Region: string;
+  s3Bucket: string | undefined;
+  s3AccessKeyId: string | undefined;
+  s3SecretAccessKey: string | undefined;
+  s3ForcePathStyle: boolean;
+  fileMaxBytes: number;
+  fileRetentionDays: number;
+  fileDownloadRedirect: boolean;
 }
+
+export type StorageDriver = 'local' | 's3';
 
 /** all: API and workers in one process; api: HTTP only; worker: jobs and schedules only. */
 export type WorkerMode = 'all' | 'api' | 'worker';
@@ -314,6 +326,86 @@ export const CONFIG_KEYS = [
     defaultValue: '15',
     parse: integer(1, 300),
   } satisfies KeySpec<'scheduleCheckSeconds'>,
+  {
+    env: 'STORAGE_DRIVER',
+    field: 'storageDriver',
+    description: 'Where uploaded files are kept: local (DATA_DIR/files) or s3 (an S3-compatible bucket)',
+    defaultValue: 'local',
+    parse: oneOf(['local', 's3'] as const),
+  } satisfies KeySpec<'storageDriver'>,
+  {
+    env: 'S3_ENDPOINT',
+    field: 's3Endpoint',
+    description: 'URL of an S3-compatible server (MinIO, Ceph, R2); unset = AWS S3 in S3_REGION',
+    defaultValue: undefined,
+    parse: url(['http:', 'https:']),
+  } satisfies KeySpec<'s3Endpoint'>,
+  {
+    env: 'S3_REGION',
+    field: 's3Region',
+    description: 'Region of the bucket (what the server expects in signatures)',
+    defaultValue: 'us-east-1',
+    parse: (raw) => {
+      if (!/^[a-z0-9-]{1,50}$/.test(raw)) throw new Error('must be a region name such as eu-west-1');
+      return raw;
+    },
+  } satisfies KeySpec<'s3Region'>,
+  {
+    env: 'S3_BUCKET',
+    field: 's3Bucket',
+    description: 'Bucket for uploaded files; required with STORAGE_DRIVER=s3',
+    defaultValue: undefined,
+    parse: (raw) => {
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw))
+        throw new Error('must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens');
+      return raw;
+    },
+  } satisfies KeySpec<'s3Bucket'>,
+  {
+    env: 'S3_ACCESS_KEY_ID',
+    field: 's3AccessKeyId',
+    description:
+      'Access key for the bucket, with S3_SECRET_ACCESS_KEY; both unset = the AWS SDK default chain (IAM role, AWS_* variables)',
+    defaultValue: undefined,
+    parse: text,
+  } satisfies KeySpec<'s3AccessKeyId'>,
+  {
+    env: 'S3_SECRET_ACCESS_KEY',
+    field: 's3SecretAccessKey',
+    description: 'Secret of S3_ACCESS_KEY_ID',
+    defaultValue: undefined,
+    parse: text,
+  } satisfies KeySpec<'s3SecretAccessKey'>,
+  {
+    env: 'S3_FORCE_PATH_STYLE',
+    field: 's3ForcePathStyle',
+    description:
+      'Address the bucket in the path (http://host/bucket/key), as MinIO and most self-hosted servers need',
+    defaultValue: 'false',
+    parse: boolean,
+  } satisfies KeySpec<'s3ForcePathStyle'>,
+  {
+    env: 'FILE_MAX_BYTES',
+    field: 'fileMaxBytes',
+    description: 'Largest file accepted by POST /v1/files/upload (larger = 413)',
+    defaultValue: '262144000',
+    parse: integer(1024, 5 * 1024 * 1024 * 1024),
+  } satisfies KeySpec<'fileMaxBytes'>,
+  {
+    env: 'FILE_RETENTION_DAYS',
+    field: 'fileRetentionDays',
+    description: 'Days a deleted file is kept before its bytes are purged',
+    defaultValue: '30',
+    parse: integer(0, 3650),
+  } satisfies KeySpec<'fileRetentionDays'>,
+  {
+    env: 'FILE_DOWNLOAD_REDIRECT',
+    field: 'fileDownloadRedirect',
+    description:
+      'With STORAGE_DRIVER=s3: answer a file download with a 302 to a presigned URL valid 300 s instead of streaming it',
+    defaultValue: 'false',
+    parse: boolean,
+  } satisfies KeySpec<'fileDownloadRedirect'>,
 ] as const;
 
 /**
@@ -342,8 +434,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `WORKER_MODE ${values.workerMode as string} needs DATABASE_URL: the embedded database is open in one process only, which runs the job workers itself (WORKER_MODE=all)`,
     );
   }
+  if (problems.length === 0) problems.push(...combinationProblems(values as Config));
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   return Object.freeze(values as Config);
+}
+
+/** Keys that are valid alone but not together. */
+function combinationProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.storageDriver === 's3' && !config.s3Bucket) {
+    problems.push('S3_BUCKET is required when STORAGE_DRIVER=s3');
+  }
+  if (Boolean(config.s3AccessKeyId) !== Boolean(config.s3SecretAccessKey)) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all');
+  }
+  return problems;
 }
 
 /** A config for tests and tools: defaults, then the overrides given. */

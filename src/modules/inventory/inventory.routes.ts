@@ -10,6 +10,7 @@ import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import { invalidInput, jsonProblems, textProblem } from '../../platform/http/input-guard.ts';
+import { multipartError } from '../../platform/http/multipart.ts';
 import { detectKind } from './import.rows.ts';
 import type { ImportService } from './import.service.ts';
 import { Envelope, ok, okJsonText } from '../../platform/http/envelope.ts';
@@ -79,36 +80,6 @@ function parseImportOptions(raw: string): Static<typeof ImportOptions> {
 
 /** The multipart fields of an import: the file, and its options as JSON text. */
 const IMPORT_FIELDS = ['file', 'options'];
-
-/**
- * An error met while reading the multipart body, as the client's fault (400/413/415) when it is:
- * busboy reports a truncated body, a bad boundary or a malformed part header as a plain Error,
- * which would otherwise be a 500. Errors of our own disk (they carry a syscall) stay 500s.
- */
-function multipartError(error: unknown): Error {
-  if (!(error instanceof Error)) return new Error(String(error));
-  if (error instanceof AppError || 'syscall' in error) return error;
-  const code = (error as { code?: unknown }).code;
-  if (code === 'FST_FILES_LIMIT') {
-    return errors.validation('Send exactly one file, in a field named "file"', [
-      { field: 'file', message: 'is sent more than once' },
-    ]);
-  }
-  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-    return new AppError(
-      415,
-      'UNSUPPORTED_MEDIA_TYPE',
-      'Send multipart/form-data with the file in a field named "file"',
-    );
-  }
-  const status = (error as { statusCode?: unknown }).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return error;
-  return new AppError(
-    400,
-    'MALFORMED_MULTIPART',
-    `The multipart body could not be read (${error.message}): send multipart/form-data with the file in a part named "file"`,
-  );
-}
 
 const tags = ['inventory'];
 const limit = { rateLimit: 'inventory' as const };

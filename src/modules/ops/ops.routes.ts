@@ -8,7 +8,7 @@ import { checkHealth, HealthMetrics } from './health.service.ts';
 const ServiceHealth = Type.Object({
   status: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy')]),
   latencyMs: Type.Number(),
-  mode: Type.String({ description: 'postgres | pglite, redis | in-process, local' }),
+  mode: Type.String({ description: 'postgres | pglite, redis | in-process, local | s3' }),
   error: Type.Optional(
     Type.Union([Type.Literal('timeout'), Type.Literal('failed')], {
       description: 'Why the check failed; the detail is in the service log and in /metrics',

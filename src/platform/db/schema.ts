@@ -244,7 +244,32 @@ export interface InventoryItemCountsTable {
   live_count: ColumnType<number, never, never>;
 }
 
+export type FileCategory = 'invoice' | 'product_image' | 'document' | 'report';
+
+/** Uploaded files (0020_files.sql); the bytes are in the storage driver under `storage_key`. */
+export interface FilesTable {
+  id: Generated<string>;
+  org_id: string;
+  category: FileCategory;
+  original_filename: string;
+  mime_type: string;
+  /** bigint: pg returns it as text. */
+  size_bytes: ColumnType<string, string | number, string | number>;
+  sha256: string;
+  storage_key: string;
+  title: string | null;
+  description: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  related_id: string | null;
+  thumbnail_key: string | null;
+  uploaded_by: string | null;
+  created_at: Timestamp;
+  deleted_at: Date | null;
+  purged_at: Date | null;
+}
+
 export interface DB {
+  files: FilesTable;
   inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;
   inventory_items: InventoryItemsTable;

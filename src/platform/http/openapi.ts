@@ -108,11 +108,17 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   409: { name: 'Conflict', description: 'The request conflicts with the current state.' },
   413: {
     name: 'PayloadTooLarge',
-    description: 'The body is larger than BODY_LIMIT_BYTES (an import file: IMPORT_MAX_BYTES).',
+    description:
+      'The body is larger than BODY_LIMIT_BYTES (an import file: IMPORT_MAX_BYTES; an uploaded file: FILE_MAX_BYTES).',
   },
   415: {
     name: 'UnsupportedMediaType',
-    description: "The body's Content-Type is not one this operation reads.",
+    description:
+      "The body's Content-Type is not one this operation reads (an uploaded file: its detected type is not one it accepts).",
+  },
+  416: {
+    name: 'RangeNotSatisfiable',
+    description: 'The `Range` asked for starts past the end; `Content-Range: bytes */size` says the size.',
   },
   422: { name: 'UnprocessableEntity', description: 'The request is well formed but cannot be applied.' },
   429: {
@@ -378,6 +384,7 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           name: 'jobs',
           description: "Background jobs: start, follow, cancel, retry; the store's schedules",
         },
+        { name: 'files', description: 'Uploaded documents and images: upload, list, download, delete' },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -13,7 +13,9 @@ import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
 import { filesRoutes } from './modules/files/files.routes.ts';
-import { FilesService } from './modules/files/files.service.ts';
+import { defineFileJobs } from './modules/files/files.jobs.ts';
+import { FilesService, recordServiceFile } from './modules/files/files.service.ts';
+import { defineBackupJob } from './modules/backup/backup.jobs.ts';
 import { AnalyticsService } from './modules/inventory/analytics.service.ts';
 import { BarcodeService } from './modules/inventory/barcode.service.ts';
 import { ImportService } from './modules/inventory/import.service.ts';
@@ -212,9 +214,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       logger: app.log,
       maxBytes: config.fileMaxBytes,
       downloadRedirect: config.fileDownloadRedirect,
+      queue: platform.queue,
     }),
     guard,
   });
+  defineFileJobs(platform.queue, platform);
+  defineBackupJob(platform.queue, db, platform.database.kind, platform.storage, (orgId, fileId, backup, at) =>
+    recordServiceFile(platform, orgId, {
+      id: fileId,
+      key: backup.key,
+      category: 'document',
+      filename: `fresh-choice-backup-${at.toISOString().slice(0, 10)}.ndjson.gz`,
+      mimeType: 'application/gzip',
+      size: backup.bytes,
+      sha256: backup.sha256,
+      title: `Backup of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    }),
+  );
 
   defineInventoryJobs(platform.queue, db, storeSettings);
   const jobs = new JobsService(db, platform.queue);

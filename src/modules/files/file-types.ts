@@ -224,3 +224,19 @@ export async function inspectUpload(
     failure: () => failure,
   };
 }
+
+/** Types a thumbnail is made for (images, and a PDF's first page). */
+export const THUMBNAIL_SOURCES = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/tiff',
+  'image/webp',
+  'image/gif',
+  'application/pdf',
+]);
+
+/** What POST /v1/files/:id/process can do with which types. */
+export const PROCESSABLE: Record<'ocr' | 'image_analysis', ReadonlySet<string>> = {
+  ocr: new Set(['application/pdf', 'image/png', 'image/jpeg', 'image/tiff', 'image/webp']),
+  image_analysis: new Set(['image/jpeg', 'image/png', 'image/tiff', 'image/webp', 'image/gif']),
+};

@@ -16,6 +16,8 @@ import {
   CATEGORIES,
   FileRecord,
   IdParams,
+  ProcessRequest,
+  ProcessResponse,
   ListQuery,
   UploadMetadata,
   UploadRequest,
@@ -393,6 +395,27 @@ export const filesRoutes: FastifyPluginAsyncTypebox<FilesRoutesOptions> = async 
     async (request, reply) => {
       await service.remove(authOf(request), request.params.id);
       return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/:id/process',
+    guard.protect(
+      'inventory:write',
+      {
+        tags,
+        summary: 'OCR or analyse a stored file, as a background job',
+        description:
+          'Answers 202 with the job; its result (GET /v1/jobs/{jobId}) is `{text, pages, method, pageTexts}` for `ocr` or `{width, height, format, barcodes}` for `image_analysis`. A corrupt, encrypted or over-long document fails the job at once with the reason.',
+        params: IdParams,
+        body: ProcessRequest,
+        response: { 202: Envelope(ProcessResponse) },
+      },
+      { errors: [404, 415] },
+    ),
+    async (request, reply) => {
+      reply.status(202);
+      return ok(request, await service.process(authOf(request), request.params.id, request.body));
     },
   );
 };

@@ -101,3 +101,31 @@ export const ListQuery = Type.Object(
 export type ListQuery = Static<typeof ListQuery>;
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+/** The spec's DocumentProcessingRequest (`invoice_extraction` arrives with invoice processing). */
+export const ProcessRequest = Type.Object({
+  type: Type.Union([Type.Literal('ocr'), Type.Literal('image_analysis')], {
+    description:
+      'ocr: the text of a PDF (its text layer, else OCR of its pages) or an image; image_analysis: size, format and barcodes',
+  }),
+  options: Type.Optional(
+    Type.Object({
+      language: Type.Optional(
+        Type.Literal('eng', { description: 'Language of the text, for OCR (installed: eng)' }),
+      ),
+      extractTables: Type.Optional(Type.Boolean({ description: 'Accepted; tables are not extracted yet' })),
+      detectObjects: Type.Optional(
+        Type.Boolean({ description: 'Accepted; barcodes are the only objects detected' }),
+      ),
+    }),
+  ),
+});
+
+/** The spec's DocumentProcessingResponse, when queued: the result is read through the job. */
+export const ProcessResponse = Type.Object({
+  jobId: Type.String({
+    format: 'uuid',
+    description: 'Follow it at GET /v1/jobs/{jobId}; its result holds the text or the analysis',
+  }),
+  status: Type.Literal('processing'),
+});

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { DB, FileCategory } from '../../platform/db/schema.ts';
+import type { JobQueue } from '../../platform/queue/queue.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { paginate, type Pagination } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
@@ -14,7 +15,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { ByteRange, Storage, StoredObject } from '../../platform/storage/storage.ts';
 import type { AuthContext } from '../auth/guard.ts';
-import { dispositionFor, inspectUpload } from './file-types.ts';
+import { dispositionFor, inspectUpload, PROCESSABLE, THUMBNAIL_SOURCES } from './file-types.ts';
 import * as repo from './files.repository.ts';
 import type { FileRow } from './files.repository.ts';
 import type { FileRecord, ListQuery, UploadMetadata } from './files.schemas.ts';
@@ -99,6 +100,8 @@ export interface FilesServiceOptions {
   maxBytes: number;
   /** FILE_DOWNLOAD_REDIRECT: answer downloads with a presigned URL where the storage has them. */
   downloadRedirect: boolean;
+  /** Thumbnails and processing are queued here (files.jobs.ts). */
+  queue: JobQueue;
 }
 
 export class FilesService {
@@ -107,8 +110,10 @@ export class FilesService {
   readonly #logger: Logger;
   readonly maxBytes: number;
   readonly #downloadRedirect: boolean;
+  readonly #queue: JobQueue;
 
   constructor(options: FilesServiceOptions) {
+    this.#queue = options.queue;
     this.#db = options.db;
     this.#storage = options.storage;
     this.#logger = options.logger;
@@ -167,8 +172,8 @@ export class FilesService {
     fields: { category: FileCategory; metadata: UploadMetadata },
   ): Promise<FileRecord> {
     try {
-      const row = await withTenant(this.#db, auth.orgId, (trx) =>
-        repo.insertFile(trx, {
+      const row = await withTenant(this.#db, auth.orgId, async (trx) => {
+        const inserted = await repo.insertFile(trx, {
           id: staged.id,
           org_id: auth.orgId,
           category: fields.category,
@@ -182,13 +187,58 @@ export class FilesService {
           tags: [...new Set(fields.metadata.tags ?? [])],
           related_id: fields.metadata.relatedId ?? null,
           uploaded_by: auth.userId,
-        }),
-      );
+        });
+        // In the same transaction: a recorded image always gets its thumbnail made.
+        if (THUMBNAIL_SOURCES.has(staged.mimeType)) {
+          await this.#queue.enqueue(
+            trx,
+            'files:thumbnail',
+            { fileId: staged.id },
+            { orgId: auth.orgId, priority: 'low' },
+          );
+        }
+        return inserted;
+      });
       return toFileRecord(row);
     } catch (error) {
       await this.discard(staged);
       throw error;
     }
+  }
+
+  /**
+   * POST /v1/files/:id/process: queues OCR or image analysis of a stored file; the result is read
+   * through the job (GET /v1/jobs/:id).
+   */
+  async process(
+    auth: AuthContext,
+    id: string,
+    request: { type: 'ocr' | 'image_analysis'; options?: { language?: string } },
+  ): Promise<{ jobId: string; status: 'processing' }> {
+    const file = await this.#live(auth, id);
+    if (file.category === 'invoice' && !auth.permissions.has('invoice:process')) {
+      throw errors.forbidden("Processing an invoice needs the 'invoice:process' permission");
+    }
+    if (!PROCESSABLE[request.type].has(file.mime_type)) {
+      throw new AppError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${request.type} reads ${[...PROCESSABLE[request.type]].join(', ')}; this file is ${file.mime_type}`,
+      );
+    }
+    const jobId = await withTenant(this.#db, auth.orgId, (trx) =>
+      this.#queue.enqueue(
+        trx,
+        'files:process',
+        {
+          fileId: id,
+          type: request.type,
+          ...(request.options?.language ? { language: request.options.language } : {}),
+        },
+        { orgId: auth.orgId, requestedBy: auth.userId },
+      ),
+    );
+    return { jobId: jobId!, status: 'processing' };
   }
 
   async list(auth: AuthContext, query: ListQuery): Promise<{ files: FileRecord[]; pagination: Pagination }> {
@@ -454,4 +504,42 @@ export async function purgeDeletedFiles(
     if (batch.selected < PURGE_BATCH || batch.done < batch.selected) break;
   }
   return { purged, failed };
+}
+
+/**
+ * Records an object the service stored itself (a store backup) as a file of the store, with no
+ * uploader, so it is listed and downloaded like an upload.
+ */
+export async function recordServiceFile(
+  platform: Pick<Platform, 'database'>,
+  orgId: string,
+  file: {
+    id: string;
+    key: string;
+    category: FileCategory;
+    filename: string;
+    mimeType: string;
+    size: number;
+    sha256: string;
+    title: string;
+  },
+): Promise<FileRecord> {
+  const row = await withTenant(platform.database.db, orgId, (trx) =>
+    repo.insertFile(trx, {
+      id: file.id,
+      org_id: orgId,
+      category: file.category,
+      original_filename: file.filename,
+      mime_type: file.mimeType,
+      size_bytes: file.size,
+      sha256: file.sha256,
+      storage_key: file.key,
+      title: file.title,
+      description: null,
+      tags: [],
+      related_id: null,
+      uploaded_by: null,
+    }),
+  );
+  return toFileRecord(row);
 }

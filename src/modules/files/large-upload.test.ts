@@ -21,7 +21,9 @@ let port: number;
 const MB = 1_000_000;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Jobs are queued but not worked here (WORKER_MODE=api): an upload queues its thumbnail, and a
+  // thumbnail job loading PDF.js beside the upload would be counted as the upload's memory.
+  t = await createTestApp({ workerMode: 'api' });
   store = await registerStore(t.app, 'Large Upload Grocer');
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   port = (t.app.server.address() as AddressInfo).port;

@@ -69,6 +69,11 @@ export interface JobDefinition<P = Record<string, unknown>> {
   expireInSeconds?: number;
   /** Jobs fetched at once by one worker; a batch settles together, so long jobs keep 1 (default). */
   batchSize?: number;
+  /**
+   * Errors no retry can cure (a corrupt file, a bad payload): the job fails at once, without
+   * waiting out its retries. Default: PermanentJobError.
+   */
+  permanent?: (error: unknown) => boolean;
   run(job: RunningJob<P>): Promise<unknown>;
 }
 
@@ -108,6 +113,11 @@ export interface SettledAttempt {
 }
 
 export class UnknownJobTypeError extends Error {}
+
+/** Thrown by a handler for a failure that retrying cannot change: the job fails at once. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
 
 /** pg-boss queue names allow letters, digits, `_ . - /`; our types use `:` (the spec's names). */
 export const queueNameOf = (type: string) => type.replaceAll(':', '.');
@@ -254,7 +264,8 @@ export class JobQueue {
               });
               return { id: job.id, status: 'completed', output: resultObject(output) };
             } catch (error) {
-              const final = job.retryCount >= job.retryLimit;
+              const permanent = (definition.permanent ?? ((e) => e instanceof PermanentJobError))(error);
+              const final = permanent || job.retryCount >= job.retryLimit;
               jobLogger[final ? 'error' : 'warn'](
                 { err: error, attempt: job.retryCount + 1 },
                 'job attempt failed',
@@ -264,7 +275,12 @@ export class JobQueue {
                 state: 'failed',
                 seconds: (performance.now() - started) / 1000,
               });
-              return { id: job.id, status: 'failed', output: { message: errorMessage(error) } };
+              return {
+                id: job.id,
+                // pg-boss's `deadletter` fails a job without its remaining retries.
+                status: permanent ? 'deadletter' : 'failed',
+                output: { message: errorMessage(error), ...errorCode(error) },
+              };
             }
           }),
         ),
@@ -375,6 +391,12 @@ function resultObject(output: unknown): object {
   if (output === undefined || output === null) return {};
   if (typeof output === 'object' && !Array.isArray(output)) return output;
   return { value: output };
+}
+
+/** A stable code where the error has one (AppError's), for clients to switch on. */
+function errorCode(error: unknown): { code?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? { code } : {};
 }
 
 function errorMessage(error: unknown): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BenchReport, runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
+import { runFileUploadBench } from './files.ts';
 import { runQueueBench } from './queue.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
@@ -119,4 +120,11 @@ describe('benchmark smoke run', () => {
       expect(figures.latencyP95Ms).toBeLessThan(10_000);
     },
   );
+
+  it('uploads a large file through the real server and reports its memory', async () => {
+    const figures = await runFileUploadBench({ megabytes: 8, databaseUrl: undefined, log: () => {} });
+    expect(figures).toMatchObject({ megabytes: 8 });
+    expect(figures.megabytesPerSecond).toBeGreaterThan(0);
+    expect(figures.serverPeakRssMb).toBeGreaterThanOrEqual(figures.serverRssBeforeMb);
+  });
 });

@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { createDatabase } from '../src/platform/db/database.ts';
 import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
 import type { EmbeddedComparison } from './embedded.ts';
+import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -65,6 +66,8 @@ export interface BenchReport {
   embedded?: EmbeddedComparison;
   /** The job queue on PostgreSQL (bench/queue.ts), when it was run. */
   queue?: QueueFigures;
+  /** A large upload through the server (bench/files.ts), when it was run. */
+  files?: FileUploadFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */

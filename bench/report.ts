@@ -72,6 +72,15 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
       },
     );
   }
+  if (report.files) {
+    const files = report.files;
+    const growth = files.serverPeakRssMb - files.serverRssBeforeMb;
+    checks.push({
+      budget: `files: a ${files.megabytes} MB upload never sits in memory (server RSS growth ≤ 100 MB)`,
+      measured: `+${growth} MB at ${files.megabytesPerSecond} MB/s`,
+      met: growth <= 100,
+    });
+  }
   return checks;
 }
 
@@ -195,6 +204,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...embeddedSection(report.embedded),
     ...queueSection(report),
+    ...filesSection(report),
     '## Budgets',
     '',
     '| budget | measured | met |',
@@ -214,6 +224,17 @@ function queueSection(report: BenchReport): string[] {
     '',
     `- ${queue.jobs.toLocaleString('en')} no-op jobs written first, then drained by ${queue.workers} worker processes (bench/queue-worker.ts: the production JobQueue, batches of 50): ${queue.jobsPerSecond.toLocaleString('en')} jobs/s, worker start-up included.`,
     `- On the idle queue, ${queue.latencySamples} jobs one at a time: enqueue committed to handler started p50 ${queue.latencyP50Ms} ms, p95 ${queue.latencyP95Ms} ms (NOTIFY wakes the workers; without it they would wait for the 2 s poll).`,
+    '',
+  ];
+}
+
+function filesSection(report: BenchReport): string[] {
+  const files = report.files;
+  if (!files) return [];
+  return [
+    '## Large upload',
+    '',
+    `- One ${files.megabytes} MB file posted to POST /v1/files/upload (multipart, generated while sent) on the server as \`npm start\` runs it, this run's database: ${files.seconds} s = ${files.megabytesPerSecond} MB/s, first byte sent to the 201; server RSS ${files.serverRssBeforeMb} MB before, ${files.serverPeakRssMb} MB at its peak (sampled every 50 ms).`,
     '',
   ];
 }

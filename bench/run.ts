@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
+import { runFileUploadBench } from './files.ts';
 import { runQueueBench } from './queue.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
@@ -37,6 +38,14 @@ if (process.env.DATABASE_URL && process.env.BENCH_QUEUE !== '0') {
     databaseUrl: process.env.DATABASE_URL,
     jobs: Number(process.env.BENCH_QUEUE_JOBS ?? 20_000),
     latencySamples: Number(process.env.BENCH_QUEUE_SAMPLES ?? 200),
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
+// A large upload (BENCH_FILE_MB, 200), on this run's database; BENCH_FILES=0 skips it.
+if (process.env.BENCH_FILES !== '0') {
+  report.files = await runFileUploadBench({
+    megabytes: Number(process.env.BENCH_FILE_MB ?? 200),
+    databaseUrl: process.env.DATABASE_URL,
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
 }

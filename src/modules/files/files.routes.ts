@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { create as contentDisposition } from 'content-disposition';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -93,6 +93,32 @@ function parseMetadata(raw: string): UploadMetadata {
     );
   }
   return parsed;
+}
+
+/** How long the rest of a refused upload is read and thrown away, at most, before answering. */
+const DISCARD_MS = 30_000;
+
+/**
+ * After a refusal that came before the body was all read (415 at the first bytes, 413 midway),
+ * the rest of the body is read and thrown away before the answer goes out. Answering at once
+ * and closing the connection under a client that is still sending resets it: the client sees
+ * EPIPE or ECONNRESET, not the 413/415. Only a client still sending after DISCARD_MS gets its
+ * answer early, with the connection closed behind it.
+ */
+async function discardRestOfBody(raw: FastifyRequest['raw'], reply: FastifyReply): Promise<void> {
+  raw.unpipe();
+  const ended = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), DISCARD_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.once('error', done);
+  });
+  raw.resume();
+  if (!(await ended)) reply.header('connection', 'close');
 }
 
 const Binary = Type.String({ format: 'binary' });
@@ -212,9 +238,7 @@ export const filesRoutes: FastifyPluginAsyncTypebox<FilesRoutesOptions> = async 
       } catch (error) {
         // A part not read to its end would hold the rest of the request body back.
         unread?.destroy();
-        // Refused before the body was all read (413, 415 met midway): what the client still
-        // sends is not read, so the connection cannot carry another request.
-        if (!request.raw.complete) reply.header('connection', 'close');
+        if (!request.raw.readableEnded && !request.raw.destroyed) await discardRestOfBody(request.raw, reply);
         if (staged) await service.discard(staged);
         throw error;
       }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { generatedBody, sha256Of } from '../../../test/helpers/streams.ts';
-import { FIXTURES } from '../../../test/helpers/uploads.ts';
+import { FIXTURES, storedFiles } from '../../../test/helpers/uploads.ts';
 
 /**
  * Uploads far larger than anything that may sit in memory, over a real listening server: the
@@ -72,11 +72,11 @@ function postUpload(file: { filename: string; body: Readable }, category = 'docu
       response.on('error', reject);
     });
     request.on('error', reject);
-    // A server that answers before reading everything may close the connection under the sender:
-    // the answer is what counts.
-    pipeline(Readable.from(multipart()), request).catch(() => {});
+    pipeline(Readable.from(multipart()), request).catch(reject);
   });
 }
+
+const signedMb = (bytes: number) => `${bytes < 0 ? '-' : '+'}${Math.abs(bytes / MB).toFixed(1)} MB`;
 
 /** global.gc, without restarting the worker with --expose-gc. */
 function exposeGc(): () => void {
@@ -104,12 +104,13 @@ describe('a large upload', () => {
     };
     const before = { rss: process.memoryUsage().rss, held: heldNow() };
     const peak = { ...before };
+    const heldReadings: number[] = [];
     let collections = 0;
     let ticks = 0;
     const sampler = setInterval(() => {
       ticks++;
       // Read one tick after the collection: V8 frees buffers' memory in the background after it.
-      if (ticks % 5 === 1 && ticks > 1) peak.held = Math.max(peak.held, heldNow());
+      if (ticks % 5 === 1 && ticks > 1) heldReadings.push(heldNow() - before.held);
       if (ticks % 5 === 0) {
         gc();
         collections++;
@@ -126,16 +127,21 @@ describe('a large upload', () => {
     const file = JSON.parse(answer.body).data;
     expect(file).toMatchObject({ sha256: body.sha256(), metadata: { size, mimeType: 'application/pdf' } });
     const rssGrowth = peak.rss - before.rss;
-    const heldGrowth = peak.held - before.held;
+    const sorted = heldReadings.toSorted((a, b) => a - b);
+    const heldMedian = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    const heldGrowth = Math.max(0, ...sorted);
     console.log(
-      `100 MB upload, local storage: RSS ${(before.rss / MB).toFixed(0)} MB before, peak +${(rssGrowth / MB).toFixed(1)} MB; ` +
-        `heap and buffers peak +${(heldGrowth / MB).toFixed(1)} MB (read after ${collections} full collections)`,
+      `100 MB upload, local storage: RSS ${(before.rss / MB).toFixed(0)} MB before, peak ${signedMb(rssGrowth)}; ` +
+        `heap and buffers ${signedMb(heldMedian)} median, ${signedMb(heldGrowth)} at most (read after ${heldReadings.length} of ${collections} full collections)`,
     );
-    // Holding the file would be +100 MB at least. Measured on this machine: heap and buffers
-    // +0 to +3 MB; RSS +11 to +34 MB (it also counts memory the allocator freed but kept).
-    expect(collections).toBeGreaterThan(5);
+    // Holding the file would be +100 MB at the end, and in every reading after the first half.
+    // Measured on this machine: heap and buffers +0 to +3 MB, a reading now and then up to +28 MB
+    // when the collector's background sweep of freed buffers runs late (a busy machine); RSS +11
+    // to +39 MB (it also counts memory the allocator freed but kept).
+    expect(heldReadings.length).toBeGreaterThan(5);
     expect(rssGrowth).toBeLessThan(60 * MB);
-    expect(heldGrowth).toBeLessThan(16 * MB);
+    expect(heldMedian).toBeLessThan(8 * MB);
+    expect(heldGrowth).toBeLessThan(50 * MB);
 
     // What was stored is the upload, byte for byte.
     const stored = await t.app.platform.storage.get(`${store.user.organization.id}/${file.id}/original`);
@@ -154,12 +160,17 @@ describe('a large upload', () => {
     console.log(`100 MB upload, local storage: ${(size / MB / seconds).toFixed(0)} MB/s over loopback HTTP`);
   });
 
-  it('refuses a large file that is not an allowed type at its first bytes, without reading the rest', async () => {
-    const body = generatedBody(50 * MB);
-    const answer = await postUpload({ filename: 'disguised.pdf', body: body.stream });
-    expect(answer.status).toBe(415);
-    expect(JSON.parse(answer.body).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    // The rest of the body is not read: the connection is not kept for another request.
-    expect(answer.headers.connection).toBe('close');
+  it('refuses a large file of a type it does not take at its first bytes, stores nothing, and the client gets the 415', async () => {
+    const before = await storedFiles(t.app.config.dataDir);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const body = generatedBody(50 * MB);
+      // The rest of the body is read and thrown away before the answer: a client still sending
+      // is not reset (EPIPE) before it can read it, and the connection stays usable.
+      const answer = await postUpload({ filename: 'disguised.pdf', body: body.stream });
+      expect(answer.status).toBe(415);
+      expect(JSON.parse(answer.body).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(answer.headers.connection).toBe('keep-alive');
+    }
+    expect(await storedFiles(t.app.config.dataDir)).toEqual(before);
   });
 });

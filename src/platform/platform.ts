@@ -28,6 +28,8 @@ export interface Platform {
 export interface PlatformOverrides {
   /** Use this database instead of opening one from config (tests share one across app restarts). */
   database?: Database;
+  /** Rate-limit counters under this prefix instead of `fc:rl` (tests: one per run, see createRateLimiter). */
+  rateLimitKeyPrefix?: string;
 }
 
 export async function createPlatform(
@@ -57,7 +59,12 @@ export async function createPlatform(
   const pubsub = redis ? createRedisPubSub(redis, logger) : createMemoryPubSub();
   const storage = createLocalStorage(path.join(config.dataDir, 'files'));
   const mailer = createMailer(config, database, logger);
-  const rateLimiter = createRateLimiter({ enabled: config.rateLimitEnabled, redis, logger });
+  const rateLimiter = createRateLimiter({
+    enabled: config.rateLimitEnabled,
+    redis,
+    logger,
+    keyPrefix: overrides.rateLimitKeyPrefix,
+  });
   return {
     database,
     redis,

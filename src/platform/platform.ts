@@ -46,6 +46,7 @@ export async function createPlatform(
       url: config.databaseUrl,
       pgliteDir: path.join(config.dataDir, 'pglite'),
       poolMax: config.databasePoolMax,
+      poolTimeoutMs: config.databasePoolTimeoutMs,
       preparedStatements: config.databasePreparedStatements,
       logger,
     }).catch(async (error: unknown) => {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '../src/platform/db/database.ts';
-import { buildServer, freePort, memoryOf, startCommand } from './bench.ts';
+import { buildServer, cpuSecondsOf, freePort, memoryOf, startCommand } from './bench.ts';
 import { writeBenchCsv } from './data.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -52,20 +52,30 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
 }
 
-interface Running {
+export interface Running {
   child: ChildProcess;
   url: string;
   seconds: number;
+  /** CPU time (user + system) the server had used when it first answered healthy. */
+  cpuSeconds: number;
   stop(): Promise<void>;
 }
 
-/** The server as `npm start` runs it, timed from spawn to a healthy /health. */
-async function start(dataDir: string, databaseUrl: string | undefined, seedDemo: boolean): Promise<Running> {
+/**
+ * The server as `npm start` runs it, timed from spawn to a healthy /health. `root` is the
+ * checkout to run (built beforehand): another one's server can be measured beside this one's.
+ */
+export async function start(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  seedDemo: boolean,
+  root = ROOT,
+): Promise<Running> {
   const { flags, entry } = startCommand();
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [...flags, entry], {
-    cwd: ROOT,
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -96,6 +106,7 @@ async function start(dataDir: string, databaseUrl: string | undefined, seedDemo:
     child,
     url,
     seconds,
+    cpuSeconds: cpuSecondsOf(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -106,7 +117,7 @@ async function start(dataDir: string, databaseUrl: string | undefined, seedDemo:
 }
 
 /** RSS once the start-up work has settled: sampled until it stops falling (at most 5 s). */
-async function settledRss(pid: number): Promise<number> {
+export async function settledRss(pid: number): Promise<number> {
   let last = memoryOf(pid).rss;
   for (let sample = 0; sample < 10; sample++) {
     await new Promise((resolve) => setTimeout(resolve, 500));

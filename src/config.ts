@@ -15,6 +15,7 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  databasePoolTimeoutMs: number;
   databasePreparedStatements: boolean;
   dataDir: string;
   redisUrl: string | undefined;
@@ -164,6 +165,14 @@ export const CONFIG_KEYS = [
     defaultValue: '10',
     parse: integer(1, 200),
   } satisfies KeySpec<'databasePoolMax'>,
+  {
+    env: 'DATABASE_POOL_TIMEOUT_MS',
+    field: 'databasePoolTimeoutMs',
+    description:
+      'How long a request waits for a PostgreSQL connection when all are busy (or for a new one to open) before it is answered 503 with Retry-After',
+    defaultValue: '5000',
+    parse: integer(10, 120_000),
+  } satisfies KeySpec<'databasePoolTimeoutMs'>,
   {
     env: 'DATABASE_PREPARED_STATEMENTS',
     field: 'databasePreparedStatements',

@@ -35,6 +35,8 @@ export interface Platform {
 export interface PlatformOverrides {
   /** Use this database instead of opening one from config (tests share one across app restarts). */
   database?: Database;
+  /** Rate-limit counters under this prefix instead of `fc:rl` (tests: one per run, see createRateLimiter). */
+  rateLimitKeyPrefix?: string;
 }
 
 export async function createPlatform(
@@ -55,6 +57,7 @@ export async function createPlatform(
       url: config.databaseUrl,
       pgliteDir: path.join(config.dataDir, 'pglite'),
       poolMax: config.databasePoolMax,
+      poolTimeoutMs: config.databasePoolTimeoutMs,
       preparedStatements: config.databasePreparedStatements,
       logger,
     }).catch(async (error: unknown) => {
@@ -73,7 +76,12 @@ export async function createPlatform(
     logger,
   });
   const mailer = createMailer(config, database, queue, logger, secret);
-  const rateLimiter = createRateLimiter({ enabled: config.rateLimitEnabled, redis, logger });
+  const rateLimiter = createRateLimiter({
+    enabled: config.rateLimitEnabled,
+    redis,
+    logger,
+    keyPrefix: overrides.rateLimitKeyPrefix,
+  });
   return {
     config,
     database,

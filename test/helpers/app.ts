@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, configWith } from '../../src/config.ts';
@@ -5,6 +6,14 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 import { tempDir } from './files.ts';
 
 export const TEST_JWT_SECRET = 'test-only-jwt-secret-with-at-least-32-characters';
+
+/**
+ * Rate-limit counters of this test process, apart from every other's: test runs on one machine
+ * share one Redis (CI's and developers'), and limits keyed by IP (every injected request comes from
+ * 127.0.0.1) would otherwise add up across them (five registrations per 15 minutes). Production
+ * keys stay `fc:rl:…`.
+ */
+export const TEST_RATE_LIMIT_KEY_PREFIX = `fc:test:${randomUUID()}:rl`;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -33,7 +42,9 @@ export async function createTestApp(
     rateLimitEnabled: false,
     ...overrides,
   });
-  const app = await buildApp(config, { platform: { database: testDatabase.database } });
+  const app = await buildApp(config, {
+    platform: { database: testDatabase.database, rateLimitKeyPrefix: TEST_RATE_LIMIT_KEY_PREFIX },
+  });
   configure?.(app);
   await app.ready();
   return {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
-import type { DB } from '../../platform/db/schema.ts';
-import type { UserRole } from '../../platform/db/schema.ts';
+import type { DB, UserRole } from '../../platform/db/schema.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { timeOrderedId } from '../../platform/ids.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { gtinOf } from '../inventory/barcode.ts';
 import { productCatalog } from '../inventory/catalog.ts';
+import { insertRowSets } from '../inventory/inventory.repository.ts';
 import { todayIn } from '../inventory/inventory.service.ts';
 import { DEFAULT_SETTINGS } from '../settings/settings.schemas.ts';
 import { DEMO_VENDORS, demoItems, prng, simulateItem } from './demo.data.ts';
+import { type DemoLedgerRow, insertLedger, tablesEmpty, withChecksAfterLoad } from './demo.repository.ts';
 
 /**
  * The demo store: a fixed id, so seeding is idempotent (a second run finds it and does nothing)
@@ -59,7 +61,11 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
       .values(DEMO_USERS.map((user) => ({ ...user, org_id: DEMO_ORG_ID, password_hash: passwordHash })))
       .returning(['id', 'role'])
       .execute();
-    const stock = await seedInventory(trx, users.find((user) => user.role === 'manager')!.id);
+    const stock = await seedInventory(
+      trx,
+      users.find((user) => user.role === 'manager')!.id,
+      database.kind === 'pglite',
+    );
     return {
       created: true,
       summary: { organization: DEMO_ORG_NAME, users: DEMO_USERS.length, ...stock, login },
@@ -67,18 +73,16 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
   });
 }
 
-/** Large multi-row INSERTs: PGlite pays per statement, and 4,000 rows × 13 columns stays under the 65,535-parameter limit. */
-async function insertInChunks<T extends keyof DB>(trx: Kysely<DB>, table: T, rows: unknown[], size = 4000) {
-  for (let start = 0; start < rows.length; start += size) {
-    await trx
-      .insertInto(table)
-      .values(rows.slice(start, start + size) as never)
-      .execute();
-  }
-}
+/** The tables the demo store's bulk rows go into (see seedInventory). */
+const BULK_TABLES = ['inventory_lots', 'stock_movements', 'item_changes'] as const;
 
-/** Vendors, items, their lots and the simulated ledger, written with multi-row inserts. */
-async function seedInventory(trx: Kysely<DB>, managerId: string) {
+/**
+ * Vendors, items, their lots and the simulated ledger. The items (a few hundred) go in as one
+ * multi-row INSERT; the lots (about 10,000) and the ledger (about 60,000 rows) as one set-based
+ * statement each, their rows in one JSON parameter (about 4,000 rows a statement before, and on
+ * the embedded database the first start spent 8 of its 10 s here).
+ */
+async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: boolean) {
   const catalogue = [...(await productCatalog()).byGtin.values()];
   const random = prng(424242);
   const items = demoItems(
@@ -99,8 +103,8 @@ async function seedInventory(trx: Kysely<DB>, managerId: string) {
     .execute();
 
   const itemRows: unknown[] = [];
-  const lotRows: unknown[] = [];
-  const movementRows: unknown[] = [];
+  const lotRows: string[] = [];
+  const ledgerRows: DemoLedgerRow[] = [];
   const changeRows: unknown[] = [];
   const at = (day: string, hour: number) => new Date(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
   for (const item of items) {
@@ -134,34 +138,30 @@ async function seedInventory(trx: Kysely<DB>, managerId: string) {
       updated_at: createdAt,
     });
     lots.forEach((lot, index) =>
-      lotRows.push({
-        id: lotIds[index],
-        org_id: DEMO_ORG_ID,
-        item_id: id,
-        quantity: lot.quantity,
-        initial_quantity: lot.initialQuantity,
-        expiration_date: lot.expirationDate,
-        received_date: lot.receivedDate,
-        unit_cost: lot.unitCost,
-        lot_code: `L${lot.receivedDate.replaceAll('-', '')}`,
-      }),
+      lotRows.push(
+        JSON.stringify({
+          id: lotIds[index],
+          org_id: DEMO_ORG_ID,
+          item_id: id,
+          quantity: lot.quantity,
+          initial_quantity: lot.initialQuantity,
+          expiration_date: lot.expirationDate,
+          received_date: lot.receivedDate,
+          unit_cost: lot.unitCost,
+          lot_code: `L${lot.receivedDate.replaceAll('-', '')}`,
+        }),
+      ),
     );
     for (const movement of movements) {
-      movementRows.push({
-        org_id: DEMO_ORG_ID,
-        item_id: id,
-        type: movement.type,
-        reason: movement.reason,
-        quantity: movement.quantity,
-        stock_before: movement.stockBefore,
-        stock_after: movement.stockAfter,
-        lots: JSON.stringify(
-          movement.lots.map((touched) => ({ lotId: lotIds[touched.lot], quantity: touched.quantity })),
-        ),
-        unit_cost: movement.type === 'receipt' ? item.unitCost : null,
-        user_id: movement.type === 'sale' ? null : managerId,
-        notes: movement.type === 'sale' ? 'Daily POS total' : null,
-        occurred_at: at(movement.day, movement.type === 'sale' ? 17 : movement.type === 'receipt' ? 7 : 6),
+      ledgerRows.push({
+        id: timeOrderedId(),
+        i: id,
+        t: movement.type,
+        q: movement.quantity,
+        b: movement.stockBefore,
+        d: movement.day,
+        l: movement.lots.map((touched) => ({ lotId: lotIds[touched.lot]!, quantity: touched.quantity })),
+        ...(movement.type === 'receipt' ? { u: item.unitCost } : {}),
       });
     }
     changeRows.push({
@@ -175,14 +175,41 @@ async function seedInventory(trx: Kysely<DB>, managerId: string) {
       changed_at: createdAt,
     });
   }
-  await insertInChunks(trx, 'inventory_items', itemRows, 500);
-  await insertInChunks(trx, 'inventory_lots', lotRows);
-  await insertInChunks(trx, 'stock_movements', movementRows);
-  await insertInChunks(trx, 'item_changes', changeRows);
+  await trx
+    .insertInto('inventory_items')
+    .values(itemRows as never)
+    .execute();
+  const load = async () => {
+    await insertRowSets(trx, [
+      { table: 'inventory_lots', columns: LOT_COLUMNS, rowsJson: `[${lotRows.join(',')}]` },
+    ]);
+    await insertLedger(trx, DEMO_ORG_ID, managerId, ledgerRows);
+    await trx
+      .insertInto('item_changes')
+      .values(changeRows as never)
+      .execute();
+  };
+  // Into a fresh embedded database, the rows' indexes are built and their foreign keys checked
+  // once, after they are in (see withChecksAfterLoad); anywhere else row by row as they go in.
+  if (freshEmbedded && (await tablesEmpty(trx, BULK_TABLES)))
+    await withChecksAfterLoad(trx, BULK_TABLES, load);
+  else await load();
   return {
     vendors: DEMO_VENDORS.length,
     items: itemRows.length,
     lots: lotRows.length,
-    movements: movementRows.length,
+    movements: ledgerRows.length,
   };
 }
+
+const LOT_COLUMNS = [
+  'id',
+  'org_id',
+  'item_id',
+  'quantity',
+  'initial_quantity',
+  'expiration_date',
+  'received_date',
+  'unit_cost',
+  'lot_code',
+] as const;

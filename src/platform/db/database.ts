@@ -48,6 +48,11 @@ export interface DatabaseOptions {
   /** PGlite directory, or 'memory' for a throw-away in-memory database (tests). */
   pgliteDir?: string;
   poolMax?: number;
+  /**
+   * PostgreSQL only: how long a caller waits for a connection (a pooled one to be free, or a new
+   * one to open) before the pool gives up with the error isPoolTimeout recognises. Default 5 s.
+   */
+  poolTimeoutMs?: number;
   /** Send repeated statements as named prepared statements (PostgreSQL only; see preparingPool). */
   preparedStatements?: boolean;
   logger?: Logger;
@@ -58,6 +63,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     return createPostgres(
       options.url,
       options.poolMax ?? 10,
+      options.poolTimeoutMs ?? 5_000,
       options.preparedStatements ?? true,
       options.logger,
     );
@@ -125,13 +131,44 @@ function preparingPool(pool: pg.Pool): PostgresPool {
   };
 }
 
-function createPostgres(url: string, max: number, prepare: boolean, logger?: Logger): Database {
+/**
+ * The errors pg-pool (3.x, index.js) gives a caller that got no connection within
+ * connectionTimeoutMillis: every client was busy and none came free in time ('timeout exceeded
+ * when trying to connect', from connect()), or a new connection did not open in time ('Connection
+ * terminated due to connection timeout', which wraps the socket's error). Both are plain Errors
+ * with no code; matched by class and exact text, so no other failure (a refused connection, a
+ * failed query, an error PostgreSQL sent) is mistaken for one.
+ */
+const POOL_TIMEOUT_MESSAGES = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+]);
+
+/** Whether `error` is the pool giving up on getting a connection in time (see POOL_TIMEOUT_MESSAGES). */
+export function isPoolTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    Object.getPrototypeOf(error) === Error.prototype &&
+    !('code' in error) &&
+    POOL_TIMEOUT_MESSAGES.has(error.message)
+  );
+}
+
+function createPostgres(
+  url: string,
+  max: number,
+  timeoutMs: number,
+  prepare: boolean,
+  logger?: Logger,
+): Database {
   const pool = new pg.Pool({
     types: pgTypes,
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    // Past this, a caller gets an error instead of a connection (isPoolTimeout): a request is
+    // answered 503 with Retry-After (errors.ts) rather than queueing without end.
+    connectionTimeoutMillis: timeoutMs,
     application_name: 'fresh-choice',
   });
   // An idle client losing its server must not crash the process; the pool replaces it.

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPoolTimeout } from '../db/database.ts';
 import { type ErrorEnvelope, meta } from './envelope.ts';
 import { renderValidation } from './validation.ts';
 
@@ -100,6 +101,15 @@ function render(error: FastifyError & { code?: string }, request: FastifyRequest
   }
   const pgError = typeof error.code === 'string' ? PG_ERRORS[error.code] : undefined;
   if (pgError && 'severity' in error) return pgError;
+  // Every PostgreSQL connection stayed busy for DATABASE_POOL_TIMEOUT_MS: the instance is
+  // saturated, not broken, and the request did nothing. Like shutdown, a 503 the client may retry.
+  if (isPoolTimeout(error)) {
+    return {
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The database is busy; retry in a few seconds',
+    };
+  }
   const status = error.statusCode;
   if (status && status >= 400 && status < 500) {
     return {

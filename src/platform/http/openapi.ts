@@ -15,7 +15,7 @@ import { RATE_LIMITS, type RateLimitBucket } from './rate-limit.ts';
  *   them in (TypeBox types them as present for the handler);
  * - error answers are $refs to one response per status (components.responses), each carrying
  *   the one error envelope (components.schemas.ErrorEnvelope);
- * - 413 and 415 on every method that reads a body, 500 and 503 (shutting down) everywhere;
+ * - 413 and 415 on every method that reads a body, 500 and 503 (shutting down, database busy) everywhere;
  * - the response headers the server sends (components.headers): X-Request-Id and CORS on every
  *   answer, RateLimit-* on the answers of rate-limited operations, Retry-After on 429;
  * - integer formats (int32/int64), a relative `servers` entry, explicit anonymous security.
@@ -132,7 +132,7 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   503: {
     name: 'ServiceUnavailable',
     description:
-      'The service cannot answer now (a required service is down, or this instance is shutting down); `Retry-After` says when to try again.',
+      'The service cannot answer now (a required service is down, every database connection stayed busy, or this instance is shutting down); `Retry-After` says when to try again.',
   },
 };
 

@@ -1,5 +1,6 @@
+import type { FastifyReply } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { createTestApp, TEST_RATE_LIMIT_KEY_PREFIX, type TestApp } from '../../../test/helpers/app.ts';
 import {
   bearer,
   login,
@@ -9,7 +10,7 @@ import {
   uniqueEmail,
 } from '../../../test/helpers/auth.ts';
 import { buildApp } from '../../app.ts';
-import { RATE_LIMITS } from './rate-limit.ts';
+import { createRateLimiter, RATE_LIMIT_KEY_PREFIX, RATE_LIMITS } from './rate-limit.ts';
 
 describe('rate limits', () => {
   let t: TestApp;
@@ -78,7 +79,9 @@ describe('rate limits', () => {
   });
 
   it.runIf(Boolean(process.env.REDIS_URL))('shares counters between instances through Redis', async () => {
-    const other = await buildApp(t.app.config, { platform: { database: t.testDatabase.database } });
+    const other = await buildApp(t.app.config, {
+      platform: { database: t.testDatabase.database, rateLimitKeyPrefix: TEST_RATE_LIMIT_KEY_PREFIX },
+    });
     try {
       const email = uniqueEmail('shared');
       const statuses: number[] = [];
@@ -89,6 +92,35 @@ describe('rate limits', () => {
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe.runIf(Boolean(process.env.REDIS_URL))('rate-limit counters in Redis', () => {
+  it("keeps a test run's counters under its own prefix, and production's under fc:rl:<bucket>:", async () => {
+    const t = await createTestApp({ rateLimitEnabled: true });
+    try {
+      const redis = t.app.platform.redis!;
+      // Until the client has connected, the limiter counts in memory (it fails fast, no queue).
+      if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+      const email = uniqueEmail('prefixed');
+      await login(t.app, email, 'wrong');
+      expect(await redis.exists(`${TEST_RATE_LIMIT_KEY_PREFIX}:authAccount:login:${email}`)).toBe(1);
+      expect(await redis.exists(`fc:rl:authAccount:login:${email}`)).toBe(0);
+
+      // The limiter as the server builds it, given no prefix: the production key names.
+      const production = createRateLimiter({ enabled: true, redis, logger: t.app.log });
+      const key = `prefix-check:${uniqueEmail()}`;
+      const reply = { header: () => reply, getHeader: () => undefined } as unknown as FastifyReply;
+      await production.hit('authAccount', key, reply);
+      try {
+        expect(RATE_LIMIT_KEY_PREFIX).toBe('fc:rl');
+        expect(await redis.exists(`fc:rl:authAccount:${key}`)).toBe(1);
+      } finally {
+        await redis.del(`fc:rl:authAccount:${key}`);
+      }
+    } finally {
+      await t.close();
     }
   });
 });

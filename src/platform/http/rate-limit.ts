@@ -32,6 +32,9 @@ export const RATE_LIMITS = {
 
 export type RateLimitBucket = keyof typeof RATE_LIMITS;
 
+/** The Redis keys of the counters start with this, then the bucket: `fc:rl:login:<key>`. */
+export const RATE_LIMIT_KEY_PREFIX = 'fc:rl';
+
 export interface RateLimiter {
   /**
    * Counts one request against `bucket` for `key`; sets the RateLimit-* headers, and throws 429
@@ -48,13 +51,23 @@ export function createRateLimiter(options: {
   enabled: boolean;
   redis?: Redis | undefined;
   logger: Logger;
+  /**
+   * Where the counters live: `<keyPrefix>:<bucket>:<key>`, `fc:rl` unless given. Tests give their
+   * own, so that runs sharing one Redis do not spend each other's allowance (see test/helpers/app.ts).
+   */
+  keyPrefix?: string | undefined;
 }): RateLimiter {
   if (!options.enabled) return { hit: async () => {} };
+  const prefix = options.keyPrefix ?? RATE_LIMIT_KEY_PREFIX;
   const limiters = new Map<RateLimitBucket, RateLimiterAbstract>();
   for (const [bucket, limit] of Object.entries(RATE_LIMITS) as Array<
     [RateLimitBucket, (typeof RATE_LIMITS)[RateLimitBucket]]
   >) {
-    const common = { points: limit.points, duration: limit.durationSeconds, keyPrefix: `fc:rl:${bucket}` };
+    const common = {
+      points: limit.points,
+      duration: limit.durationSeconds,
+      keyPrefix: `${prefix}:${bucket}`,
+    };
     limiters.set(
       bucket,
       options.redis

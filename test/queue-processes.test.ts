@@ -131,6 +131,39 @@ describe('a worker killed with SIGKILL mid-job', () => {
   });
 });
 
+describe('a worker stopped with SIGTERM mid-job', () => {
+  it('hands the job back before it exits, and another worker completes it', async () => {
+    let env: Record<string, string>;
+    let pgliteDir: string | undefined;
+    if (ON_POSTGRES) {
+      testDatabase = await createTestDatabase();
+      env = { DATABASE_URL: testDatabase.url! };
+    } else {
+      pgliteDir = await tempDir();
+      env = { PGLITE_DIR: pgliteDir };
+    }
+    // The fixture's stop timeout is 5 s; the job would run 60 s.
+    const first = startWorker({ ...env, WORKER_NAME: 'first', ENQUEUE: '1' });
+    const { jobId } = await first.next((e) => e.event === 'enqueued');
+    await first.next((e) => e.event === 'started' && e.jobId === jobId);
+    const stopping = Date.now();
+    first.child.kill('SIGTERM');
+    await first.next((e) => e.event === 'stopped', 30);
+    await killed(first.child);
+    // Handed back at the stop, not left for its heartbeat to go stale (10 s + a supervisor pass).
+    expect(Date.now() - stopping).toBeLessThan(15_000);
+
+    const second = startWorker({ ...env, WORKER_NAME: 'second', SLOW_MS: '200' });
+    const started = await second.next((e) => e.event === 'started' && e.jobId === jobId, 60);
+    expect(started.attempt).toBe(2);
+    await second.next((e) => e.event === 'completed' && e.jobId === jobId);
+    expect(first.events.some((e) => e.event === 'completed')).toBe(false);
+    second.child.kill('SIGTERM');
+    await second.next((e) => e.event === 'stopped');
+    await killed(second.child);
+  });
+});
+
 describe.skipIf(!ON_POSTGRES)('several worker processes on PostgreSQL (PGlite is one process)', () => {
   it('never run a long job twice while its worker is alive', async () => {
     testDatabase = await createTestDatabase();

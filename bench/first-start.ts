@@ -9,7 +9,8 @@ import { settledRss, start } from './embedded.ts';
  * `node bench/first-start.ts [other-checkout]`: the embedded default's first start alone, measured
  * as bench/embedded.ts measures it (the server as `npm start` runs it, on an empty data directory,
  * from spawn to a healthy /health, the demo store seeded), then a restart on what it left and the
- * restarted server's settled RSS. BENCH_FIRST_START_ROUNDS (5) rounds; medians.
+ * restarted server's settled RSS (and the first server's, which goes on serving with what seeding
+ * left it). BENCH_FIRST_START_ROUNDS (5) rounds; medians.
  *
  * Beside the wall time it reports the server's CPU time up to healthy, which holds better than
  * the wall time when other processes share the cores. Given the path of another checkout (built
@@ -21,6 +22,8 @@ interface Figures {
   firstStartSeconds: number;
   firstStartCpuSeconds: number;
   firstStartPeakRssMb: number;
+  /** RSS of the first-start process once settled: it goes on serving, with what seeding left it. */
+  firstStartIdleRssMb: number;
   restartSeconds: number;
   idleRssMb: number;
 }
@@ -30,6 +33,7 @@ async function round(root: string | undefined): Promise<Figures> {
   try {
     const first = await start(dataDir, undefined, true, root);
     const firstStartPeakRssMb = memoryOf(first.child.pid!).peak;
+    const firstStartIdleRssMb = await settledRss(first.child.pid!);
     await first.stop();
     const again = await start(dataDir, undefined, true, root);
     const idleRssMb = await settledRss(again.child.pid!);
@@ -38,6 +42,7 @@ async function round(root: string | undefined): Promise<Figures> {
       firstStartSeconds: first.seconds,
       firstStartCpuSeconds: first.cpuSeconds,
       firstStartPeakRssMb,
+      firstStartIdleRssMb,
       restartSeconds: again.seconds,
       idleRssMb,
     };
@@ -56,11 +61,13 @@ function summary(label: string, rounds: Figures[]) {
     firstStartSeconds: fixed(median(of('firstStartSeconds'))),
     firstStartCpuSeconds: fixed(median(of('firstStartCpuSeconds'))),
     firstStartPeakRssMb: median(of('firstStartPeakRssMb')),
+    firstStartIdleRssMb: median(of('firstStartIdleRssMb')),
     restartSeconds: fixed(median(of('restartSeconds'))),
     idleRssMb: median(of('idleRssMb')),
     rounds: rounds.map((figures) => ({
       firstStartSeconds: fixed(figures.firstStartSeconds),
       firstStartCpuSeconds: fixed(figures.firstStartCpuSeconds),
+      firstStartIdleRssMb: figures.firstStartIdleRssMb,
       restartSeconds: fixed(figures.restartSeconds),
       idleRssMb: figures.idleRssMb,
     })),

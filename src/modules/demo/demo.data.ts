@@ -338,24 +338,52 @@ const addDays = (date: string, days: number) => {
 };
 
 /**
+ * The trading days from `days - 1` days ago to yesterday, each with its demand rhythm (busier
+ * Friday to Sunday, quieter Monday): the same for every item, so worked out once per seed
+ * rather than for each of a few hundred items (it was a third of the simulation's time).
+ */
+let calendarOf: { key: string; days: Array<{ day: string; rhythm: number }> } | undefined;
+function tradingDays(today: string, days: number) {
+  const key = `${today}/${days}`;
+  if (calendarOf?.key !== key) {
+    const list: Array<{ day: string; rhythm: number }> = [];
+    for (let offset = days - 1; offset >= 1; offset--) {
+      const day = addDays(today, -offset);
+      const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+      list.push({ day, rhythm: weekday === 0 || weekday >= 5 ? 1.35 : weekday === 1 ? 0.8 : 1 });
+    }
+    calendarOf = { key, days: list };
+  }
+  return calendarOf.days;
+}
+
+/**
  * Trades one item from `days` ago up to yesterday: each morning expired lots are written off,
  * then stock at or below the reorder point is topped up to par with a fresh lot, then the day's
  * demand (weekly rhythm: busier Friday to Sunday) is sold first-expiring-first.
+ * Stock is kept as a running total and the lots with stock in their own list (in the order they
+ * were received), so a day's work does not walk every lot the item ever had; quantities are
+ * whole units, so the total is exact.
  */
 export function simulateItem(item: DemoItem, today: string, days: number, random: () => number) {
   const lots: SimulatedLot[] = [];
+  /** The lots with stock, in received order. */
+  let live: SimulatedLot[] = [];
   const movements: SimulatedMovement[] = [];
-  const stock = () => lots.reduce((sum, lot) => sum + lot.quantity, 0);
+  let stock = 0;
   const receive = (day: string, quantity: number) => {
-    const before = stock();
-    lots.push({
+    const before = stock;
+    const lot: SimulatedLot = {
       quantity,
       initialQuantity: quantity,
       expirationDate: addDays(day, item.shelfLifeDays),
       receivedDate: day,
       unitCost: item.unitCost,
       index: lots.length,
-    });
+    };
+    lots.push(lot);
+    live.push(lot);
+    stock += quantity;
     movements.push({
       type: 'receipt',
       reason: 'received',
@@ -363,15 +391,15 @@ export function simulateItem(item: DemoItem, today: string, days: number, random
       stockBefore: before,
       stockAfter: before + quantity,
       day,
-      lots: [{ lot: lots.length - 1, quantity }],
+      lots: [{ lot: lot.index, quantity }],
     });
   };
   receive(addDays(today, -days), item.parLevel);
-  for (let offset = days - 1; offset >= 1; offset--) {
-    const day = addDays(today, -offset);
-    for (const lot of lots) {
-      if (lot.quantity > 0 && lot.expirationDate <= day) {
-        const before = stock();
+  for (const { day, rhythm } of tradingDays(today, days)) {
+    let expired = false;
+    for (const lot of live) {
+      if (lot.expirationDate <= day) {
+        const before = stock;
         movements.push({
           type: 'waste',
           reason: 'expired',
@@ -381,27 +409,29 @@ export function simulateItem(item: DemoItem, today: string, days: number, random
           day,
           lots: [{ lot: lot.index, quantity: -lot.quantity }],
         });
+        stock -= lot.quantity;
         lot.quantity = 0;
+        expired = true;
       }
     }
-    if (stock() <= item.reorderPoint) receive(day, item.parLevel - stock());
-    const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
-    const rhythm = weekday === 0 || weekday >= 5 ? 1.35 : weekday === 1 ? 0.8 : 1;
+    if (expired) live = live.filter((lot) => lot.quantity > 0);
+    if (stock <= item.reorderPoint) receive(day, item.parLevel - stock);
     let wanted = Math.round(item.baseDemand * rhythm * (0.6 + random() * 0.8));
-    const before = stock();
+    const before = stock;
     wanted = Math.min(wanted, before);
     if (wanted <= 0) continue;
     const touched: Array<{ lot: number; quantity: number }> = [];
     let remaining = wanted;
-    for (const lot of [...lots]
-      .filter((candidate) => candidate.quantity > 0)
-      .sort((a, b) => a.expirationDate.localeCompare(b.expirationDate))) {
+    // Array.prototype.sort is stable: lots expiring the same day go in received order.
+    for (const lot of [...live].sort((a, b) => a.expirationDate.localeCompare(b.expirationDate))) {
       if (remaining === 0) break;
       const take = Math.min(remaining, lot.quantity);
       lot.quantity -= take;
       remaining -= take;
       touched.push({ lot: lot.index, quantity: -take });
     }
+    stock -= wanted;
+    live = live.filter((lot) => lot.quantity > 0);
     movements.push({
       type: 'sale',
       reason: 'sold',
@@ -412,5 +442,5 @@ export function simulateItem(item: DemoItem, today: string, days: number, random
       lots: touched,
     });
   }
-  return { lots, movements, stock: stock() };
+  return { lots, movements, stock };
 }

@@ -209,8 +209,12 @@ export class JobQueue {
         notify: true,
       };
       // Each process brings its definitions: a changed retry policy applies from its next start.
-      if (await boss.getQueue(name)) await boss.updateQueue(name, options);
-      else await boss.createQueue(name, options);
+      const existing = (await boss.getQueue(name)) as Record<string, unknown> | null;
+      if (!existing) await boss.createQueue(name, options);
+      // Written only when a setting changed: on the embedded database every statement of a start
+      // is start-up time.
+      else if (Object.entries(options).some(([key, value]) => existing[key] !== value))
+        await boss.updateQueue(name, options);
     }
     if (work) {
       for (const definition of this.#definitions.values()) await this.#work(definition);

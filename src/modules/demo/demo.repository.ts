@@ -25,10 +25,10 @@ export interface DemoLedgerRow {
 }
 
 /**
- * The demo store's whole ledger in ONE statement: the rows travel as one JSON parameter, read by
- * jsonb_to_recordset in the order given, so `seq` (drawn per row as it is inserted, migration
- * 0016) rises through each item's rows in the order they happened, as it would have had they been
- * written one by one. The columns the short form leaves out are derived here, the same way for
+ * Rows of the demo store's ledger in one statement (the seed sends 5,000 at a time, in order):
+ * they travel as one JSON parameter, read by jsonb_to_recordset in the order given, so `seq`
+ * (drawn per row as it is inserted, migration 0016) rises through each item's rows in the order
+ * they happened, as it would have had they been written one by one. The columns the short form leaves out are derived here, the same way for
  * every row: a sale is `sold`, at 17:00 UTC, by no user, as the POS's daily total; a receipt is
  * `received`, at 07:00, by the manager; waste is `expired`, at 06:00, by the manager; stock_after
  * is stock_before plus the quantity. Against the multi-row VALUES lists of 4,000 rows this

@@ -7,7 +7,7 @@ import { timeOrderedId } from '../../platform/ids.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { gtinOf } from '../inventory/barcode.ts';
 import { productCatalog } from '../inventory/catalog.ts';
-import { insertRowSets } from '../inventory/inventory.repository.ts';
+import { insertRowSets, LOT_COLUMNS } from '../inventory/inventory.repository.ts';
 import { todayIn } from '../inventory/inventory.service.ts';
 import { DEFAULT_SETTINGS } from '../settings/settings.schemas.ts';
 import { DEMO_VENDORS, demoItems, prng, simulateItem } from './demo.data.ts';
@@ -212,15 +212,3 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
     movements: ledgerRows.length,
   };
 }
-
-const LOT_COLUMNS = [
-  'id',
-  'org_id',
-  'item_id',
-  'quantity',
-  'initial_quantity',
-  'expiration_date',
-  'received_date',
-  'unit_cost',
-  'lot_code',
-] as const;

@@ -59,17 +59,6 @@ const ITEM_IMPORT_COLUMNS = [
   'remaining_stock',
   'earliest_expiry',
 ] as const;
-const LOT_COLUMNS = [
-  'id',
-  'org_id',
-  'item_id',
-  'quantity',
-  'initial_quantity',
-  'expiration_date',
-  'received_date',
-  'unit_cost',
-  'lot_code',
-] as const;
 const MOVEMENT_COLUMNS = [
   'org_id',
   'item_id',
@@ -363,7 +352,11 @@ export class ImportService {
         columns: ITEM_IMPORT_COLUMNS,
         rowsJson: jsonArray(creates.map((rows) => rows.item)),
       },
-      { table: 'inventory_lots', columns: LOT_COLUMNS, rowsJson: jsonArray(creates.map((rows) => rows.lot)) },
+      {
+        table: 'inventory_lots',
+        columns: repo.LOT_COLUMNS,
+        rowsJson: jsonArray(creates.map((rows) => rows.lot)),
+      },
       {
         table: 'stock_movements',
         columns: MOVEMENT_COLUMNS,

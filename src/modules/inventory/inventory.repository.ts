@@ -661,6 +661,19 @@ export interface RowSet {
   rowsJson: string;
 }
 
+/** An inventory lot's columns as insertRowSets writes them (bulk import, the demo seed). */
+export const LOT_COLUMNS = [
+  'id',
+  'org_id',
+  'item_id',
+  'quantity',
+  'initial_quantity',
+  'expiration_date',
+  'received_date',
+  'unit_cost',
+  'lot_code',
+] as const;
+
 /**
  * New rows of several tables in ONE statement, one data-modifying WITH per table, so that a bulk
  * import's batch is a single round trip: the database works through the whole batch without

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import type { JobQueue, RunningJob } from '../../platform/queue/queue.ts';
+import { type JobQueue, recordProgress, type RunningJob } from '../../platform/queue/queue.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { addDays, loadContext } from './inventory.service.ts';
 
@@ -89,11 +89,7 @@ async function once(
       .executeTakeFirst();
     if (done?.progress === 100) return { alreadyDone: true };
     const result = await work(trx, orgId);
-    await trx
-      .insertInto('job_progress')
-      .values({ job_id: job.id, org_id: orgId, progress: 100 })
-      .onConflict((oc) => oc.column('job_id').doUpdateSet({ progress: 100, updated_at: sql`now()` }))
-      .execute();
+    await recordProgress(trx, job.id, orgId, 100);
     return result;
   });
 }

@@ -291,13 +291,8 @@ export class JobQueue {
     );
   }
 
-  async #progress(jobId: string, orgId: string | null, percent: number) {
-    const value = Math.max(0, Math.min(100, Math.round(percent)));
-    await this.#database.db
-      .insertInto('job_progress')
-      .values({ job_id: jobId, org_id: orgId, progress: value })
-      .onConflict((oc) => oc.column('job_id').doUpdateSet({ progress: value, updated_at: sql`now()` }))
-      .execute();
+  #progress(jobId: string, orgId: string | null, percent: number) {
+    return recordProgress(this.#database.db, jobId, orgId, percent);
   }
 
   async #repeat(type: string, data: JobData, priority: number) {
@@ -384,6 +379,24 @@ export class JobQueue {
     if (!this.#boss) throw new Error('the job queue is not started');
     return this.#boss;
   }
+}
+
+/**
+ * Writes a job's progress (0-100, rounded and clamped) to job_progress, through `executor`: a
+ * handler that must mark itself done with its own writes passes its transaction.
+ */
+export async function recordProgress(
+  executor: Executor,
+  jobId: string,
+  orgId: string | null,
+  percent: number,
+) {
+  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  await executor
+    .insertInto('job_progress')
+    .values({ job_id: jobId, org_id: orgId, progress: value })
+    .onConflict((oc) => oc.column('job_id').doUpdateSet({ progress: value, updated_at: sql`now()` }))
+    .execute();
 }
 
 /** pg-boss answers commands with {requested, affected}; its type declaration omits the fields. */

@@ -83,6 +83,16 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The database worker processes share: a PostgreSQL test database, or a PGlite data directory. */
+async function workerDatabase(): Promise<{ env: Record<string, string>; pgliteDir?: string }> {
+  if (ON_POSTGRES) {
+    testDatabase = await createTestDatabase();
+    return { env: { DATABASE_URL: testDatabase.url! } };
+  }
+  const pgliteDir = await tempDir();
+  return { env: { PGLITE_DIR: pgliteDir }, pgliteDir };
+}
+
 interface EventRow {
   worker: string;
   event: string;
@@ -90,15 +100,7 @@ interface EventRow {
 
 describe('a worker killed with SIGKILL mid-job', () => {
   it('has its job run again by another worker, and completed exactly once', async () => {
-    let env: Record<string, string>;
-    let pgliteDir: string | undefined;
-    if (ON_POSTGRES) {
-      testDatabase = await createTestDatabase();
-      env = { DATABASE_URL: testDatabase.url! };
-    } else {
-      pgliteDir = await tempDir();
-      env = { PGLITE_DIR: pgliteDir };
-    }
+    const { env, pgliteDir } = await workerDatabase();
     const first = startWorker({ ...env, WORKER_NAME: 'first', ENQUEUE: '1' });
     const { jobId } = await first.next((e) => e.event === 'enqueued');
     await first.next((e) => e.event === 'started' && e.jobId === jobId);
@@ -133,15 +135,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
 
 describe('a worker stopped with SIGTERM mid-job', () => {
   it('hands the job back before it exits, and another worker completes it', async () => {
-    let env: Record<string, string>;
-    let pgliteDir: string | undefined;
-    if (ON_POSTGRES) {
-      testDatabase = await createTestDatabase();
-      env = { DATABASE_URL: testDatabase.url! };
-    } else {
-      pgliteDir = await tempDir();
-      env = { PGLITE_DIR: pgliteDir };
-    }
+    const { env } = await workerDatabase();
     // The fixture's stop timeout is 5 s; the job would run 60 s.
     const first = startWorker({ ...env, WORKER_NAME: 'first', ENQUEUE: '1' });
     const { jobId } = await first.next((e) => e.event === 'enqueued');

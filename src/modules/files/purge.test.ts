@@ -16,7 +16,9 @@ let platform: Platform;
 const DAY = 86_400_000;
 
 beforeAll(async () => {
-  t = await createTestApp({ fileRetentionDays: 30 });
+  // No job workers (WORKER_MODE=api): the test stores thumbnails itself, and an upload's own
+  // files:thumbnail job writing the same key in the background raced the purge's readings.
+  t = await createTestApp({ fileRetentionDays: 30, workerMode: 'api' });
   store = await registerStore(t.app, 'Purge Grocer');
   platform = t.app.platform;
 });

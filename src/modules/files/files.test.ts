@@ -58,11 +58,13 @@ async function fileRowCount(): Promise<number> {
 
 /**
  * What must be unchanged after a refused upload: the rows and the stored objects. Thumbnails are
- * left out: the jobs of earlier uploads add them whenever they run.
+ * left out, finished or still being written (`.thumbnail.webp.<random>.partial`): the jobs of
+ * earlier uploads add them whenever they run.
  */
 async function written() {
   const objects = await storedFiles(t.app.config.dataDir);
-  return { rows: await fileRowCount(), objects: objects.filter((key) => !/\/thumbnail\.\w+$/.test(key)) };
+  const thumbnail = /\/\.?thumbnail\.\w+(\.[0-9a-f]+\.partial)?$/;
+  return { rows: await fileRowCount(), objects: objects.filter((key) => !thumbnail.test(key)) };
 }
 
 describe('upload', () => {

@@ -92,12 +92,148 @@ export interface SchemaMigrationsTable {
 type Numeric = ColumnType<string, string | number, string | number>;
 type NullableNumeric = ColumnType<string | null, string | number | null | undefined, string | number | null>;
 
+export type VendorStatus = 'active' | 'inactive';
+
 export interface VendorsTable {
   id: Generated<string>;
   org_id: string;
   name: string;
+  contact_info: string | null;
+  address: string | null;
+  city: string | null;
+  state: string | null;
+  zip: string | null;
+  country: string | null;
+  phone: string | null;
+  email: string | null;
+  website: string | null;
+  contact_person: string | null;
+  payment_terms: string | null;
+  tax_id: string | null;
+  notes: string | null;
+  minimum_order_value: NullableNumeric;
+  status: Generated<VendorStatus>;
+  deactivated_at: Date | null;
+  search_text: ColumnType<string, never, never>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** A price break: from `minQuantity` units on, each unit costs `unitCost`. */
+export interface PriceBreak {
+  minQuantity: number;
+  unitCost: number;
+}
+
+export type OrderUnit = 'unit' | 'case';
+
+export interface VendorProductsTable {
+  id: Generated<string>;
+  org_id: string;
+  vendor_id: string;
+  item_id: string;
+  vendor_sku: string | null;
+  vendor_description: string | null;
+  units_per_case: Generated<number>;
+  minimum_order_quantity: ColumnType<string, string | number | undefined, string | number>;
+  minimum_order_unit: Generated<OrderUnit>;
+  unit_cost: ColumnType<string, string | number, string | number>;
+  price_breaks: Json<PriceBreak[]>;
+  lead_time_days: Generated<number>;
+  delivery_days: ColumnType<number[], number[] | undefined, number[]>;
+  preferred: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PurchaseOrderCountersTable {
+  org_id: string;
+  last_number: Generated<number>;
+}
+
+export type PurchaseOrderStatus = 'draft' | 'sent' | 'partially_received' | 'received' | 'cancelled';
+
+type DateColumn = ColumnType<string, string, string>;
+
+export interface PurchaseOrdersTable {
+  id: Generated<string>;
+  org_id: string;
+  vendor_id: string;
+  number: number;
+  status: Generated<PurchaseOrderStatus>;
+  order_date: DateColumn;
+  expected_date: DateColumn;
+  notes: string | null;
+  currency: Generated<string>;
+  subtotal: ColumnType<string, string | number | undefined, string | number>;
+  created_by: string | null;
+  sent_at: Date | null;
+  acknowledged_at: Date | null;
+  first_received_at: Date | null;
+  received_at: Date | null;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PurchaseOrderLinesTable {
+  id: Generated<string>;
+  org_id: string;
+  purchase_order_id: string;
+  line_number: number;
+  item_id: string;
+  vendor_sku: string | null;
+  description: string;
+  order_unit: Generated<OrderUnit>;
+  quantity: ColumnType<string, string | number, string | number>;
+  units_per_case: Generated<number>;
+  quantity_units: ColumnType<string, never, never>;
+  unit_cost: ColumnType<string, string | number, string | number>;
+  line_total: ColumnType<string, never, never>;
+  received_units: ColumnType<string, string | number | undefined, string | number>;
+  rejected_units: ColumnType<string, string | number | undefined, string | number>;
+}
+
+export interface ReceiptsTable {
+  id: Generated<string>;
+  org_id: string;
+  purchase_order_id: string | null;
+  vendor_id: string | null;
+  supplier_name: string | null;
+  received_at: Timestamp;
+  received_date: DateColumn;
+  received_by: string | null;
+  notes: string | null;
+  delivery_reference: string | null;
+  created_at: Timestamp;
+}
+
+export type RejectionReason = 'damaged' | 'short_dated' | 'wrong_item' | 'quality';
+
+export interface ReceiptLinesTable {
+  id: Generated<string>;
+  org_id: string;
+  receipt_id: string;
+  purchase_order_line_id: string | null;
+  item_id: string;
+  quantity_received: ColumnType<string, string | number | undefined, string | number>;
+  quantity_rejected: ColumnType<string, string | number | undefined, string | number>;
+  rejection_reason: RejectionReason | null;
+  lot_code: string | null;
+  expiration_date: ColumnType<string | null, string | null | undefined, string | null>;
+  unit_cost: NullableNumeric;
+  short_dated: Generated<boolean>;
+  lot_id: string | null;
+  movement_id: string | null;
+}
+
+export interface VendorPerformanceSnapshotsTable {
+  org_id: string;
+  vendor_id: string;
+  week_start: DateColumn;
+  metrics: Json<Record<string, unknown>>;
+  computed_at: Timestamp;
 }
 
 export interface InventorySearchWordsTable {
@@ -132,6 +268,7 @@ export interface InventoryItemsTable {
   order_type: string | null;
   vendor_id: string | null;
   reorder_point: NullableNumeric;
+  shelf_life_days: number | null;
   /** 0 out, 1 at or below the low-stock line, 2 above it: kept by a trigger (0006_item_stock_level.sql). */
   stock_level: ColumnType<number, never, never>;
   /** lower(category), generated: what category filters compare and index (0007_item_category_key.sql). */
@@ -272,6 +409,13 @@ export interface DB {
   files: FilesTable;
   inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;
+  vendor_products: VendorProductsTable;
+  purchase_order_counters: PurchaseOrderCountersTable;
+  purchase_orders: PurchaseOrdersTable;
+  purchase_order_lines: PurchaseOrderLinesTable;
+  receipts: ReceiptsTable;
+  receipt_lines: ReceiptLinesTable;
+  vendor_performance_snapshots: VendorPerformanceSnapshotsTable;
   inventory_items: InventoryItemsTable;
   inventory_search_words: InventorySearchWordsTable;
   inventory_lots: InventoryLotsTable;

@@ -267,6 +267,7 @@ const HEADER_ALIASES = {
   orderType: ['ordertype'],
   vendorId: ['vendorid', 'supplierid'],
   reorderPoint: ['reorderpoint', 'minstock', 'parlevel', 'par', 'minimum', 'minqty'],
+  shelfLifeDays: ['shelflifedays', 'shelflife', 'shelflifeindays'],
   lotCode: ['lotcode', 'lot', 'batch', 'lotnumber', 'batchnumber'],
 } as const;
 
@@ -366,6 +367,13 @@ export function parseRow(
       const date = cell instanceof Date ? cellText(cell) : parseDate(text);
       if (date) values.expirationDate = date;
       else errors.push({ field, message: `'${text}' is not a date: use YYYY-MM-DD` });
+      continue;
+    }
+    if (field === 'shelfLifeDays') {
+      const days = typeof cell === 'number' ? cell : parseNumber(text);
+      if (days === null || !Number.isInteger(days) || days < 1 || days > 3650)
+        errors.push({ field, message: `'${text}' is not a shelf life in whole days (1–3650)` });
+      else values.shelfLifeDays = days;
       continue;
     }
     if (NUMBER_FIELDS.has(field)) {

@@ -104,13 +104,13 @@ describe('bulk import', () => {
       'description,category,brand,department,sku,upc,pack size,qty shipped,qty,weekly sales,location,aisle',
       'row,bin,expiry,unit cost,vendor cost,cust cost each,unit retail,advertising flag,order type',
       'vendor id',
-      'reorder point,lot code',
+      'reorder point,lot code,shelf life days',
     ].join(',');
     const row = [
       'Greek Yoghurt 500 g,Dairy,Hillside,Chilled,YOG-500,036000291452,500 g,24,18,6.5,Cooler 2,A4',
       'R2,B7,2031-06-30,1.2345,1.1,1.5,2.49,true,standing',
       vendorId,
-      '4,L-0630',
+      '4,L-0630,21',
     ].join(',');
     const response = await upload(store, csv(`${header}\n${row}`));
     expect(response.json().data, response.body).toMatchObject({ created: 1, errorCount: 0 });
@@ -144,6 +144,7 @@ describe('bulk import', () => {
       advertisingFlag: true,
       orderType: 'standing',
       reorderPoint: 4,
+      shelfLifeDays: 21,
       expirationDate: '2031-06-30',
       vendorId,
     });

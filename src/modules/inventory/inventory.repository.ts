@@ -40,6 +40,7 @@ const ITEM_COLUMNS = [
   'order_type',
   'vendor_id',
   'reorder_point',
+  'shelf_life_days',
   'deleted_at',
   'created_at',
   'updated_at',

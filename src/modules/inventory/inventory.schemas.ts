@@ -60,6 +60,14 @@ const itemFields = {
   orderType: Type.Optional(Text(50)),
   vendorId: Type.Optional(Type.String({ format: 'uuid' })),
   reorderPoint: Type.Optional(Quantity('Minimum / par level: at or below it the item is low on stock')),
+  shelfLifeDays: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 3650,
+      description:
+        'Days from receipt to expiry for a fresh lot. When set, receiving the item needs an expiry date, and a lot that arrives with less than RECEIPT_SHORT_DATED_SHARE of it left is short-dated.',
+    }),
+  ),
 };
 
 export const CreateItemBody = Type.Object({
@@ -129,6 +137,7 @@ export const Item = Type.Object({
   orderType: nullable(Type.String()),
   vendorId: nullable(Type.String({ format: 'uuid' })),
   reorderPoint: nullable(Type.Number()),
+  shelfLifeDays: nullable(Type.Integer({ description: 'Days from receipt to expiry; null when the item keeps' })),
   status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES], description: STATUS_DESCRIPTION }),
   lots: Type.Array(Lot),
   createdAt: Type.String({ format: 'date-time' }),

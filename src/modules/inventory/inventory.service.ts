@@ -57,6 +57,7 @@ const FIELD_COLUMNS = {
   orderType: 'order_type',
   vendorId: 'vendor_id',
   reorderPoint: 'reorder_point',
+  shelfLifeDays: 'shelf_life_days',
 } as const satisfies Record<string, keyof ItemRow>;
 type Field = keyof typeof FIELD_COLUMNS;
 /** Every column columnsFrom can set: the fields' columns and the barcode's GTIN. */

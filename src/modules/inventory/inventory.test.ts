@@ -134,6 +134,7 @@ describe('items', () => {
       orderType: 'weekly',
       vendorId: vendor.id,
       reorderPoint: 2.5,
+      shelfLifeDays: 21,
     };
     const created = await createItem(t.app, admin, {
       ...sent,

@@ -137,7 +137,9 @@ export const Item = Type.Object({
   orderType: nullable(Type.String()),
   vendorId: nullable(Type.String({ format: 'uuid' })),
   reorderPoint: nullable(Type.Number()),
-  shelfLifeDays: nullable(Type.Integer({ description: 'Days from receipt to expiry; null when the item keeps' })),
+  shelfLifeDays: nullable(
+    Type.Integer({ description: 'Days from receipt to expiry; null when the item keeps' }),
+  ),
   status: Type.Unsafe<ItemStatus>({ type: 'string', enum: [...STATUSES], description: STATUS_DESCRIPTION }),
   lots: Type.Array(Lot),
   createdAt: Type.String({ format: 'date-time' }),

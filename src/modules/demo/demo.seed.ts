@@ -11,6 +11,12 @@ import { insertRowSets, LOT_COLUMNS } from '../inventory/inventory.repository.ts
 import { todayIn } from '../inventory/inventory.service.ts';
 import { DEFAULT_SETTINGS } from '../settings/settings.schemas.ts';
 import { DEMO_VENDORS, demoItems, prng, simulateItem } from './demo.data.ts';
+import {
+  type DemoLedgerReceipt,
+  demoPurchasing,
+  insertPurchasing,
+  PURCHASING_TABLES,
+} from './demo.purchasing.ts';
 import { type DemoLedgerRow, insertLedger, tablesEmpty, withChecksAfterLoad } from './demo.repository.ts';
 
 /**
@@ -83,10 +89,11 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
 const ROWS_PER_STATEMENT = 5000;
 
 /** The tables the demo store's bulk rows go into (see seedInventory). */
-const BULK_TABLES = ['inventory_lots', 'stock_movements', 'item_changes'] as const;
+const BULK_TABLES = ['inventory_lots', 'stock_movements', 'item_changes', ...PURCHASING_TABLES] as const;
 
 /**
- * Vendors, items, their lots and the simulated ledger. The items (a few hundred) go in as one
+ * Vendors, items, their lots, the simulated ledger, and the vendor catalogues, purchase orders
+ * and receipts behind the ledger's receipts (demo.purchasing.ts). The items (a few hundred) go in as one
  * multi-row INSERT; the lots (about 10,000) and the ledger (about 60,000 rows) through set-based
  * statements whose rows travel as one JSON parameter (before: multi-row VALUES lists of 4,000
  * rows, and on the embedded database the first start spent 8 of its 10 s here).
@@ -115,6 +122,8 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
   const lotRows: string[] = [];
   const ledgerRows: DemoLedgerRow[] = [];
   const changeRows: unknown[] = [];
+  const ledgerReceipts: DemoLedgerReceipt[] = [];
+  const placed: Array<{ id: string; item: (typeof items)[number] }> = [];
   const at = (day: string, hour: number) => new Date(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
   for (const item of items) {
     const id = randomUUID();
@@ -122,6 +131,7 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
     const lotIds = lots.map(() => randomUUID());
     const live = lots.filter((lot) => lot.quantity > 0);
     const createdAt = at(lots[0]!.receivedDate, 6);
+    placed.push({ id, item });
     itemRows.push({
       id,
       org_id: DEMO_ORG_ID,
@@ -139,6 +149,7 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
       vendor_cost: item.unitCost,
       unit_retail: item.unitRetail,
       reorder_point: item.reorderPoint,
+      shelf_life_days: item.shelfLifeDays,
       qty_shipped: item.parLevel,
       sales_weekly: Math.round(item.baseDemand * 7),
       remaining_stock: stock,
@@ -162,8 +173,22 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
       ),
     );
     for (const movement of movements) {
+      const movementId = timeOrderedId();
+      if (movement.type === 'receipt') {
+        const lot = lots[movement.lots[0]!.lot]!;
+        ledgerReceipts.push({
+          itemId: id,
+          item,
+          day: movement.day,
+          quantity: movement.quantity,
+          movementId,
+          lotId: lotIds[lot.index]!,
+          lotCode: `L${lot.receivedDate.replaceAll('-', '')}`,
+          expirationDate: lot.expirationDate,
+        });
+      }
       ledgerRows.push({
-        id: timeOrderedId(),
+        id: movementId,
         i: id,
         t: movement.type,
         q: movement.quantity,
@@ -188,6 +213,16 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
     .insertInto('inventory_items')
     .values(itemRows as never)
     .execute();
+  const purchasing = demoPurchasing({
+    orgId: DEMO_ORG_ID,
+    managerId,
+    currency: 'EUR',
+    today,
+    vendorIds,
+    items: placed,
+    receipts: ledgerReceipts,
+    random,
+  });
   const load = async () => {
     for (let start = 0; start < lotRows.length; start += ROWS_PER_STATEMENT) {
       const rowsJson = `[${lotRows.slice(start, start + ROWS_PER_STATEMENT).join(',')}]`;
@@ -199,6 +234,7 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
       .insertInto('item_changes')
       .values(changeRows as never)
       .execute();
+    await insertPurchasing(trx, DEMO_ORG_ID, purchasing, ROWS_PER_STATEMENT);
   };
   // Into a fresh embedded database, the rows' indexes are built and their foreign keys checked
   // once, after they are in (see withChecksAfterLoad); anywhere else row by row as they go in.
@@ -210,5 +246,7 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
     items: itemRows.length,
     lots: lotRows.length,
     movements: ledgerRows.length,
+    purchaseOrders: purchasing.orders.length,
+    receiptLines: purchasing.receiptLines.length,
   };
 }

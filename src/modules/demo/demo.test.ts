@@ -103,6 +103,60 @@ describe('demo seed', () => {
     }
   });
 
+  it('has a catalogue line per item and the purchase orders and receipts behind every ledger receipt', async () => {
+    const { db } = t.testDatabase.database;
+    const count = async (query: ReturnType<typeof sql<{ count: string }>>) =>
+      Number((await query.execute(db)).rows[0]!.count);
+    // Every item is in its vendor's catalogue, as that vendor's preferred line.
+    expect(
+      await count(sql`select count(*) from inventory_items i
+        where i.org_id = ${DEMO_ORG_ID} and not exists (
+          select 1 from vendor_products p where p.item_id = i.id and p.vendor_id = i.vendor_id and p.preferred)`),
+    ).toBe(0);
+    // Every ledger receipt is exactly one receipt line: same item, quantity, lot and day, on a
+    // receipt of the item's vendor against a purchase order line for the item.
+    const receipts = await count(
+      sql`select count(*) from stock_movements where org_id = ${DEMO_ORG_ID} and type = 'receipt'`,
+    );
+    expect(receipts).toBeGreaterThan(1000);
+    const agreeing = await count(sql`
+      select count(*) from stock_movements m
+        join receipt_lines rl on rl.movement_id = m.id
+        join receipts r on r.id = rl.receipt_id
+        join purchase_order_lines pl on pl.id = rl.purchase_order_line_id
+        join purchase_orders po on po.id = pl.purchase_order_id and po.id = r.purchase_order_id
+        join inventory_items i on i.id = m.item_id
+       where m.org_id = ${DEMO_ORG_ID} and m.type = 'receipt'
+         and rl.item_id = m.item_id and pl.item_id = m.item_id
+         and rl.quantity_received = m.quantity
+         and m.lots = jsonb_build_array(jsonb_build_object('lotId', rl.lot_id, 'quantity', m.quantity))
+         and r.received_date = (m.occurred_at at time zone 'UTC')::date
+         and po.vendor_id = i.vendor_id and r.vendor_id = i.vendor_id`);
+    expect(agreeing).toBe(receipts);
+    expect(await count(sql`select count(*) from receipt_lines where org_id = ${DEMO_ORG_ID}`)).toBe(receipts);
+    // Each order line's received and refused units are its receipt lines' sums, and what was
+    // ordered is what came plus what was refused.
+    expect(
+      await count(sql`select count(*) from purchase_order_lines pl
+        where pl.org_id = ${DEMO_ORG_ID} and (
+          pl.received_units <> (select sum(quantity_received) from receipt_lines where purchase_order_line_id = pl.id)
+          or pl.rejected_units <> (select sum(quantity_rejected) from receipt_lines where purchase_order_line_id = pl.id)
+          or pl.quantity_units <> pl.received_units + pl.rejected_units)`),
+    ).toBe(0);
+    // Subtotals are the sums of their lines; numbers run 1..N without a gap, and the counter is at N.
+    expect(
+      await count(sql`select count(*) from purchase_orders po
+        where po.org_id = ${DEMO_ORG_ID}
+          and po.subtotal <> (select sum(line_total) from purchase_order_lines where purchase_order_id = po.id)`),
+    ).toBe(0);
+    const numbers = await sql<{ count: string; max: number; counter: number }>`
+      select count(*), max(number) as max,
+             (select last_number from purchase_order_counters where org_id = ${DEMO_ORG_ID}) as counter
+        from purchase_orders where org_id = ${DEMO_ORG_ID}`.execute(db);
+    expect(Number(numbers.rows[0]!.count)).toBe(numbers.rows[0]!.max);
+    expect(numbers.rows[0]!.counter).toBe(numbers.rows[0]!.max);
+  });
+
   it('has the daily schedules, at 06:00 and 08:00 in the store’s zone', async () => {
     await seedDemo(t.testDatabase.database);
     await new Scheduler(t.testDatabase.database.db, t.app.platform.queue, t.app.log, 300).tick(new Date());

@@ -653,7 +653,18 @@ export async function liveItemsByKeys(
 }
 
 /** Tables that bulk import writes many rows of at once. */
-type BulkTable = 'inventory_items' | 'inventory_lots' | 'stock_movements' | 'item_changes';
+/** The tables bulk writers fill: imports and the demo seed (whose purchasing history is loaded this way too). */
+export type BulkTable =
+  | 'inventory_items'
+  | 'inventory_lots'
+  | 'stock_movements'
+  | 'item_changes'
+  | 'vendor_products'
+  | 'purchase_orders'
+  | 'purchase_order_lines'
+  | 'receipts'
+  | 'receipt_lines'
+  | 'purchase_order_counters';
 
 /** One table's share of a bulk insert: the columns written, and the rows as one JSON array text. */
 export interface RowSet {

@@ -13,6 +13,9 @@ import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
 import { filesRoutes } from './modules/files/files.routes.ts';
+import { vendorPerformanceRoutes } from './modules/vendors/performance.routes.ts';
+import { VendorPerformanceService } from './modules/vendors/performance.service.ts';
+import { defineVendorJobs } from './modules/vendors/vendors.jobs.ts';
 import { defineFileJobs } from './modules/files/files.jobs.ts';
 import { FilesService, recordServiceFile } from './modules/files/files.service.ts';
 import { defineBackupJob } from './modules/backup/backup.jobs.ts';
@@ -231,6 +234,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       title: `Backup of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     }),
   );
+
+  await app.register(vendorPerformanceRoutes, {
+    prefix: '/v1/vendors',
+    service: new VendorPerformanceService(db, storeSettings),
+    guard,
+  });
+  defineVendorJobs(platform.queue, db, storeSettings);
 
   defineInventoryJobs(platform.queue, db, storeSettings);
   const jobs = new JobsService(db, platform.queue);

@@ -103,7 +103,7 @@ export function demoPurchasing(input: {
     let short = false;
     lines.forEach((receipt, index) => {
       // Now and then some units are refused at the door (damaged in transit, poor quality).
-      const rejected = random() < 0.04 ? Math.max(1, Math.round(receipt.quantity * 0.1)) : 0;
+      const rejected = random() < 0.01 ? Math.max(1, Math.round(receipt.quantity * 0.1)) : 0;
       if (rejected > 0) short = true;
       const ordered = receipt.quantity + rejected;
       subtotal += money(ordered * receipt.item.unitCost);

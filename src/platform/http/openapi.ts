@@ -385,6 +385,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: "Background jobs: start, follow, cancel, retry; the store's schedules",
         },
         { name: 'files', description: 'Uploaded documents and images: upload, list, download, delete' },
+        {
+          name: 'vendors',
+          description: 'Vendors, their catalogues (case packs, price breaks, lead times) and performance',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -11,7 +11,12 @@ import { bearer, type Session } from './auth.ts';
 export async function insertVendor(
   database: Database,
   session: Session,
-  fields: { name?: string; email?: string | null; status?: 'active' | 'inactive'; minimumOrderValue?: number } = {},
+  fields: {
+    name?: string;
+    email?: string | null;
+    status?: 'active' | 'inactive';
+    minimumOrderValue?: number;
+  } = {},
 ) {
   return database.db
     .insertInto('vendors')

@@ -101,7 +101,9 @@ export async function renderPurchaseOrderPdf(order: PurchaseOrderDocument): Prom
   ];
   const row = (cells: string[], bold = false) => {
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
-    const heights = cells.map((cell, index) => doc.heightOfString(cell, { width: columns[index]!.width - 6 }));
+    const heights = cells.map((cell, index) =>
+      doc.heightOfString(cell, { width: columns[index]!.width - 6 }),
+    );
     const height = Math.max(...heights) + 4;
     if (doc.y + height > doc.page.height - doc.page.margins.bottom) doc.addPage();
     const top = doc.y;

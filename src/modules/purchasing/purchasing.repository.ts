@@ -69,9 +69,7 @@ export async function nextNumber(db: Executor, orgId: string): Promise<number> {
     .insertInto('purchase_order_counters')
     .values({ org_id: orgId, last_number: 1 })
     .onConflict((conflict) =>
-      conflict
-        .column('org_id')
-        .doUpdateSet({ last_number: sql`purchase_order_counters.last_number + 1` }),
+      conflict.column('org_id').doUpdateSet({ last_number: sql`purchase_order_counters.last_number + 1` }),
     )
     .returning('last_number')
     .executeTakeFirstOrThrow();

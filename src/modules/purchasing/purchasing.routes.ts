@@ -44,7 +44,8 @@ export const purchaseOrderRoutes: FastifyPluginAsyncTypebox<PurchasingRoutesOpti
     guard.protect('inventory:read', {
       tags,
       summary: 'Purchase orders, newest first',
-      description: '`dateFrom`/`dateTo` filter on the order date (the day it was sent; a draft’s creation day).',
+      description:
+        '`dateFrom`/`dateTo` filter on the order date (the day it was sent; a draft’s creation day).',
       querystring: PurchaseOrderListQuery,
       response: { 200: Envelope(Type.Array(PurchaseOrderSummary)) },
     }),

@@ -165,7 +165,9 @@ export const PoReceiptLineInput = Type.Object({
 export type PoReceiptLineInput = Static<typeof PoReceiptLineInput>;
 
 const receiptFields = {
-  receivedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Not in the future; default now' })),
+  receivedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'Not in the future; default now' }),
+  ),
   deliveryReference: Type.Optional(Text(100, 'The delivery note’s number')),
   notes: Type.Optional(Type.String({ maxLength: 5000 })),
 };

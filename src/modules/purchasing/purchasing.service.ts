@@ -33,11 +33,20 @@ export interface FieldProblem {
 }
 
 /** A refused transition: 409 with the order's state, so a client can refresh and decide. */
-export function invalidState(status: PurchaseOrderStatus, action: string, extra: Record<string, unknown> = {}) {
-  return new AppError(409, 'INVALID_PO_STATE', `A ${status.replace('_', ' ')} purchase order cannot be ${action}`, {
-    status,
-    ...extra,
-  });
+export function invalidState(
+  status: PurchaseOrderStatus,
+  action: string,
+  extra: Record<string, unknown> = {},
+) {
+  return new AppError(
+    409,
+    'INVALID_PO_STATE',
+    `A ${status.replace('_', ' ')} purchase order cannot be ${action}`,
+    {
+      status,
+      ...extra,
+    },
+  );
 }
 
 export const unprocessable = (message: string, problems: FieldProblem[]) =>
@@ -112,7 +121,10 @@ const eventOf = (type: string, po: { id: string; number: number; vendorId: strin
 export async function loadPurchaseOrder(trx: Kysely<DB>, orgId: string, id: string): Promise<PurchaseOrder> {
   const row = await repo.findPurchaseOrder(trx, orgId, id);
   if (!row) throw errors.notFound('Purchase order');
-  const [lines, vendor] = [await repo.linesOf(trx, orgId, id), await repo.findVendor(trx, orgId, row.vendor_id)];
+  const [lines, vendor] = [
+    await repo.linesOf(trx, orgId, id),
+    await repo.findVendor(trx, orgId, row.vendor_id),
+  ];
   const closed = row.status === 'cancelled' || row.short_closed_at !== null;
   return { ...orderFields(row, vendor?.name ?? ''), lines: lines.map((line) => toLine(line, closed)) };
 }
@@ -189,7 +201,8 @@ async function priceLines(
     if (unitCost === null) {
       problems.push({
         field: `lines[${index}].unitCost`,
-        message: 'is required: the item has no catalogue price with this vendor, no vendor cost and no unit cost',
+        message:
+          'is required: the item has no catalogue price with this vendor, no vendor cost and no unit cost',
       });
       return;
     }
@@ -366,7 +379,11 @@ export class PurchasingService {
               'Please confirm the order.',
             ].join('\n'),
             attachments: [
-              { filename: `${sent.poNumber}.pdf`, contentType: 'application/pdf', content: pdf.toString('base64') },
+              {
+                filename: `${sent.poNumber}.pdf`,
+                contentType: 'application/pdf',
+                content: pdf.toString('base64'),
+              },
             ],
           },
           trx,
@@ -397,7 +414,9 @@ export class PurchasingService {
         throw invalidState(order.status, 'acknowledged: only a sent or partially received order can');
       }
       if (order.acknowledged_at !== null) {
-        throw invalidState(order.status, 'acknowledged twice', { acknowledgedAt: iso(order.acknowledged_at) });
+        throw invalidState(order.status, 'acknowledged twice', {
+          acknowledgedAt: iso(order.acknowledged_at),
+        });
       }
       await repo.updatePurchaseOrder(trx, auth.orgId, id, { acknowledged_at: new Date() });
       return 'purchase_order:acknowledged';

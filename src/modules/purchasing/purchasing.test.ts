@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
-import { addMember, bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
+import { addMember, bearer, lastMailTo, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { createItem } from '../../../test/helpers/inventory.ts';
 import {
   createPo,
@@ -49,7 +49,11 @@ describe('purchase orders', () => {
     const database = t.testDatabase.database;
     vendor = await insertVendor(database, admin, { name: 'Hill Farm' });
     apples = await createItem(t.app, admin, { description: 'Gala apples', unitCost: 0.5 });
-    pears = await createItem(t.app, admin, { description: 'Conference pears', vendorCost: 0.7, unitCost: 0.9 });
+    pears = await createItem(t.app, admin, {
+      description: 'Conference pears',
+      vendorCost: 0.7,
+      unitCost: 0.9,
+    });
     plums = await createItem(t.app, admin, { description: 'Victoria plums' });
     await insertCatalogueLine(database, admin, vendor.id, apples.id, {
       unitCost: 0.4,
@@ -97,13 +101,20 @@ describe('purchase orders', () => {
     expect(po.orderDate).toBe(today);
     expect(po.expectedDate).toBe(expectedDeliveryDate(today, { leadTimeDays: 2, deliveryDays: [] }));
 
-    const got = await t.app.inject({ method: 'GET', url: `/v1/purchase-orders/${po.id}`, headers: bearer(admin) });
+    const got = await t.app.inject({
+      method: 'GET',
+      url: `/v1/purchase-orders/${po.id}`,
+      headers: bearer(admin),
+    });
     expect(got.statusCode).toBe(200);
     expect(got.json<{ data: Po }>().data.lines).toHaveLength(3);
   });
 
   it('defaults the expected date to tomorrow without catalogue terms', async () => {
-    const po = await createPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const po = await createPo(t.app, admin, {
+      vendorId: vendor.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     expect(po.expectedDate).toBe(addDays(todayIn('UTC'), 1));
   });
 
@@ -125,13 +136,21 @@ describe('purchase orders', () => {
     expect(bad.statusCode).toBe(422);
     const fields = bad.json().error.details.map((problem: { field: string }) => problem.field);
     expect(fields).toEqual(
-      expect.arrayContaining(['lines[0].unitCost', 'lines[1].orderUnit', 'lines[2].itemId', 'lines[3].itemId']),
+      expect.arrayContaining([
+        'lines[0].unitCost',
+        'lines[1].orderUnit',
+        'lines[2].itemId',
+        'lines[3].itemId',
+      ]),
     );
     const unknownVendor = await t.app.inject({
       method: 'POST',
       url: '/v1/purchase-orders',
       headers: bearer(admin),
-      payload: { vendorId: '00000000-0000-4000-8000-000000000000', lines: [{ itemId: pears.id, quantity: 1 }] },
+      payload: {
+        vendorId: '00000000-0000-4000-8000-000000000000',
+        lines: [{ itemId: pears.id, quantity: 1 }],
+      },
     });
     expect(unknownVendor.statusCode).toBe(422);
     expect(unknownVendor.json().error.details[0].field).toBe('vendorId');
@@ -153,7 +172,10 @@ describe('purchase orders', () => {
   });
 
   it('gives 50 concurrent orders 50 distinct consecutive numbers', async () => {
-    const before = await createPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const before = await createPo(t.app, admin, {
+      vendorId: vendor.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     const created = await Promise.all(
       Array.from({ length: 50 }, () =>
         createPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 1 }] }),
@@ -164,7 +186,10 @@ describe('purchase orders', () => {
   });
 
   it('changes a draft (lines replaced, subtotal recomputed) and nothing else', async () => {
-    const po = await createPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const po = await createPo(t.app, admin, {
+      vendorId: vendor.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     const updated = await t.app.inject({
       method: 'PUT',
       url: `/v1/purchase-orders/${po.id}`,
@@ -190,7 +215,12 @@ describe('purchase orders', () => {
   });
 
   it('refuses every transition the state machine does not allow', async () => {
-    const expectRefused = async (id: string, action: Parameters<typeof poAction>[3], status: string, body?: object) => {
+    const expectRefused = async (
+      id: string,
+      action: Parameters<typeof poAction>[3],
+      status: string,
+      body?: object,
+    ) => {
       const response = await poAction(t.app, admin, id, action, body);
       expect(response.statusCode, `${action} on ${status}`).toBe(409);
       expect(response.json().error).toMatchObject({ code: 'INVALID_PO_STATE', details: { status } });
@@ -200,7 +230,9 @@ describe('purchase orders', () => {
     const draft = await createPo(t.app, admin, line);
     await expectRefused(draft.id, 'acknowledge', 'draft');
     await expectRefused(draft.id, 'close', 'draft', {});
-    await expectRefused(draft.id, 'receipts', 'draft', { lines: [{ itemId: pears.id, quantityReceived: 1 }] });
+    await expectRefused(draft.id, 'receipts', 'draft', {
+      lines: [{ itemId: pears.id, quantityReceived: 1 }],
+    });
 
     const sent = await sentPo(t.app, admin, line);
     expect(sent.status).toBe('sent');
@@ -224,11 +256,16 @@ describe('purchase orders', () => {
       shortClosedAt: expect.any(String),
       receivedAt: expect.any(String),
     });
-    expect(closed.json<{ data: Po }>().data.lines[0]).toMatchObject({ receivedUnits: 1, outstandingUnits: 0 });
+    expect(closed.json<{ data: Po }>().data.lines[0]).toMatchObject({
+      receivedUnits: 1,
+      outstandingUnits: 0,
+    });
     await expectRefused(partial.id, 'close', 'received', {});
     await expectRefused(partial.id, 'cancel', 'received', { reason: 'no' });
     await expectRefused(partial.id, 'acknowledge', 'received');
-    await expectRefused(partial.id, 'receipts', 'received', { lines: [{ itemId: pears.id, quantityReceived: 1 }] });
+    await expectRefused(partial.id, 'receipts', 'received', {
+      lines: [{ itemId: pears.id, quantityReceived: 1 }],
+    });
 
     const cancelled = await createPo(t.app, admin, line);
     const cancel = await poAction(t.app, admin, cancelled.id, 'cancel', { reason: 'ordered twice' });
@@ -237,10 +274,14 @@ describe('purchase orders', () => {
     await expectRefused(cancelled.id, 'cancel', 'cancelled', { reason: 'again' });
     await expectRefused(cancelled.id, 'acknowledge', 'cancelled');
     await expectRefused(cancelled.id, 'close', 'cancelled', {});
-    await expectRefused(cancelled.id, 'receipts', 'cancelled', { lines: [{ itemId: pears.id, quantityReceived: 1 }] });
+    await expectRefused(cancelled.id, 'receipts', 'cancelled', {
+      lines: [{ itemId: pears.id, quantityReceived: 1 }],
+    });
 
     const sentThenCancelled = await sentPo(t.app, admin, line);
-    expect((await poAction(t.app, admin, sentThenCancelled.id, 'cancel', { reason: 'late' })).statusCode).toBe(200);
+    expect(
+      (await poAction(t.app, admin, sentThenCancelled.id, 'cancel', { reason: 'late' })).statusCode,
+    ).toBe(200);
 
     // The events of these changes went to the outbox in their transactions.
     const events = await t.testDatabase.database.db
@@ -270,7 +311,10 @@ describe('purchase orders', () => {
       minimumOrderQuantity: 2,
       minimumOrderUnit: 'case',
     });
-    const po = await createPo(t.app, admin, { vendorId: picky.id, lines: [{ itemId: apples.id, quantity: 15 }] });
+    const po = await createPo(t.app, admin, {
+      vendorId: picky.id,
+      lines: [{ itemId: apples.id, quantity: 15 }],
+    });
     const refused = await poAction(t.app, admin, po.id, 'send', { skipEmail: true });
     expect(refused.statusCode).toBe(422);
     expect(refused.json().error.code).toBe('BELOW_MINIMUM');
@@ -282,16 +326,32 @@ describe('purchase orders', () => {
     expect(allowed.statusCode).toBe(200);
 
     const noEmail = await insertVendor(database, admin, { email: null });
-    const unaddressed = await createPo(t.app, admin, { vendorId: noEmail.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const unaddressed = await createPo(t.app, admin, {
+      vendorId: noEmail.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     const noAddress = await poAction(t.app, admin, unaddressed.id, 'send', {});
     expect(noAddress.statusCode).toBe(422);
     expect(noAddress.json().error.details[0].field).toBe('to');
+
+    // Without SMTP the mail is logged and kept in the outbox, with the attachment's name.
+    const to = `buyer-${unaddressed.number}@vendor.example`;
+    expect((await poAction(t.app, admin, unaddressed.id, 'send', { to })).statusCode).toBe(200);
+    const { mail } = await lastMailTo(database, to);
+    expect(mail).toMatchObject({ transport: 'log', attachment_names: [`${unaddressed.poNumber}.pdf`] });
+    expect(mail?.body).toContain(unaddressed.poNumber);
   });
 
   it('lists orders newest first with filters', async () => {
     const other = await insertVendor(t.testDatabase.database, admin, { name: 'List Vendor' });
-    const first = await createPo(t.app, admin, { vendorId: other.id, lines: [{ itemId: pears.id, quantity: 1 }] });
-    const second = await sentPo(t.app, admin, { vendorId: other.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const first = await createPo(t.app, admin, {
+      vendorId: other.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
+    const second = await sentPo(t.app, admin, {
+      vendorId: other.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     const listed = await t.app.inject({
       method: 'GET',
       url: `/v1/purchase-orders?vendorId=${other.id}`,
@@ -336,7 +396,10 @@ describe('purchase orders', () => {
   });
 
   it('answers 404 for another store’s order and 403 without the permission', async () => {
-    const po = await createPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 1 }] });
+    const po = await createPo(t.app, admin, {
+      vendorId: vendor.id,
+      lines: [{ itemId: pears.id, quantity: 1 }],
+    });
     const stranger = await registerStore(t.app, 'Other Shop');
     for (const [method, url] of [
       ['GET', `/v1/purchase-orders/${po.id}`],
@@ -347,7 +410,13 @@ describe('purchase orders', () => {
       expect(response.statusCode, url).toBe(404);
     }
     for (const action of ['send', 'cancel', 'acknowledge', 'close'] as const) {
-      const response = await poAction(t.app, stranger, po.id, action, action === 'cancel' ? { reason: 'x' } : {});
+      const response = await poAction(
+        t.app,
+        stranger,
+        po.id,
+        action,
+        action === 'cancel' ? { reason: 'x' } : {},
+      );
       expect(response.statusCode, action).toBe(404);
     }
     const put = await t.app.inject({
@@ -374,7 +443,11 @@ describe('purchase orders', () => {
     });
     expect(crossItem.statusCode).toBe(422);
     expect(crossItem.json().error.details[0].field).toBe('lines[0].itemId');
-    const listed = await t.app.inject({ method: 'GET', url: '/v1/purchase-orders', headers: bearer(stranger) });
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: '/v1/purchase-orders',
+      headers: bearer(stranger),
+    });
     expect(listed.json().data).toEqual([]);
 
     const employee = await addMember(t.app, t.testDatabase.database, admin, 'employee');
@@ -390,7 +463,11 @@ describe('purchase orders', () => {
       expect((await poAction(t.app, employee, po.id, action, {})).statusCode, action).toBe(403);
     }
     expect((await poAction(t.app, employee, po.id, 'cancel', { reason: 'x' })).statusCode).toBe(403);
-    const read = await t.app.inject({ method: 'GET', url: `/v1/purchase-orders/${po.id}`, headers: bearer(viewer) });
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/v1/purchase-orders/${po.id}`,
+      headers: bearer(viewer),
+    });
     expect(read.statusCode).toBe(200);
     const viewerReceipt = await poAction(t.app, viewer, po.id, 'receipts', {
       lines: [{ itemId: pears.id, quantityReceived: 1 }],

@@ -25,7 +25,13 @@ import type {
   Receipt,
   ReceiptListQuery,
 } from './purchasing.schemas.ts';
-import { activeVendor, type FieldProblem, invalidState, lockPurchaseOrder, poNumber } from './purchasing.service.ts';
+import {
+  activeVendor,
+  type FieldProblem,
+  invalidState,
+  lockPurchaseOrder,
+  poNumber,
+} from './purchasing.service.ts';
 
 export interface ReceivingRules {
   /** A lot with less than this share of its item's shelf life left is short-dated. */
@@ -86,7 +92,11 @@ export class ReceivingService {
         const claim = await claimIdempotencyKey(trx, auth.orgId, key, auth.userId, requestHash);
         if (!claim.claimed) {
           if (claim.existing.request_hash !== requestHash) {
-            throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
+            throw new AppError(
+              422,
+              'IDEMPOTENCY_KEY_REUSED',
+              'This Idempotency-Key was used for a different request',
+            );
           }
           return { replayed: true, data: claim.existing.response as Receipt };
         }
@@ -135,7 +145,8 @@ export class ReceivingService {
         }
         return line;
       });
-      if (problems.length > 0) throw errors.unprocessable('Some lines are not on this purchase order', problems);
+      if (problems.length > 0)
+        throw errors.unprocessable('Some lines are not on this purchase order', problems);
       const lines = resolved as repo.LineRow[];
 
       const items = await itemsById(
@@ -163,7 +174,8 @@ export class ReceivingService {
 
       // Over-receipt: what each order line would have received in all, against its tolerance.
       const incoming = new Map<string, number>();
-      for (const line of prepared) incoming.set(line.poLineId!, (incoming.get(line.poLineId!) ?? 0) + line.receivedMilli);
+      for (const line of prepared)
+        incoming.set(line.poLineId!, (incoming.get(line.poLineId!) ?? 0) + line.receivedMilli);
       const over = [...incoming].flatMap(([lineId, receiving]) => {
         const line = byId.get(lineId)!;
         const ordered = milli(line.quantity_units);
@@ -203,7 +215,16 @@ export class ReceivingService {
         notes: body.notes ?? null,
         deliveryReference: body.deliveryReference ?? null,
       });
-      await this.#apply(trx, auth, receipt.id, prepared, items, ctx, day, `${poNumber(order.number)} received`);
+      await this.#apply(
+        trx,
+        auth,
+        receipt.id,
+        prepared,
+        items,
+        ctx,
+        day,
+        `${poNumber(order.number)} received`,
+      );
       for (const line of prepared) {
         await repo.addReceivedUnits(
           trx,
@@ -218,7 +239,11 @@ export class ReceivingService {
       const after = await repo.linesOf(trx, auth.orgId, purchaseOrderId);
       const complete = after.every((line) => milli(line.received_units) >= milli(line.quantity_units));
       const anyReceived = after.some((line) => milli(line.received_units) > 0);
-      const status: PurchaseOrderStatus = complete ? 'received' : anyReceived ? 'partially_received' : order.status;
+      const status: PurchaseOrderStatus = complete
+        ? 'received'
+        : anyReceived
+          ? 'partially_received'
+          : order.status;
       await repo.updatePurchaseOrder(trx, auth.orgId, purchaseOrderId, {
         status,
         ...(order.first_received_at === null ? { first_received_at: receivedAt } : {}),
@@ -227,7 +252,12 @@ export class ReceivingService {
       const events: Array<{ type: string; payload: Record<string, unknown> }> = [
         {
           type: 'receipt:created',
-          payload: { receiptId: receipt.id, purchaseOrderId, vendorId: order.vendor_id, lines: prepared.length },
+          payload: {
+            receiptId: receipt.id,
+            purchaseOrderId,
+            vendorId: order.vendor_id,
+            lines: prepared.length,
+          },
         },
       ];
       if (status !== order.status) {
@@ -259,13 +289,20 @@ export class ReceivingService {
         { lock: true },
       );
       const missing = body.lines.flatMap((line, index) =>
-        items.has(line.itemId) ? [] : [{ field: `lines[${index}].itemId`, message: 'no such item in this store' }],
+        items.has(line.itemId)
+          ? []
+          : [{ field: `lines[${index}].itemId`, message: 'no such item in this store' }],
       );
       if (missing.length > 0) throw errors.unprocessable('Some items do not exist', missing);
       const prepared = this.#prepare(
         body.lines.map((input) => {
           const cost = items.get(input.itemId)!.unit_cost;
-          return { input, itemId: input.itemId, poLineId: null, defaultCost: cost === null ? null : Number(cost) };
+          return {
+            input,
+            itemId: input.itemId,
+            poLineId: null,
+            defaultCost: cost === null ? null : Number(cost),
+          };
         }),
         items,
         day,
@@ -303,13 +340,19 @@ export class ReceivingService {
    * the item's shelf life) and reports all problems at once.
    */
   #prepare(
-    lines: Array<{ input: ReceiptLineInput; itemId: string; poLineId: string | null; defaultCost: number | null }>,
+    lines: Array<{
+      input: ReceiptLineInput;
+      itemId: string;
+      poLineId: string | null;
+      defaultCost: number | null;
+    }>,
     items: Map<string, { shelf_life_days: number | null }>,
     day: string,
   ): PreparedLine[] {
     const problems: FieldProblem[] = [];
     const prepared = lines.map(({ input, itemId, poLineId, defaultCost }, index): PreparedLine => {
-      const at = (field: string, message: string) => problems.push({ field: `lines[${index}].${field}`, message });
+      const at = (field: string, message: string) =>
+        problems.push({ field: `lines[${index}].${field}`, message });
       const receivedMilli = milli(input.quantityReceived);
       const rejectedMilli = milli(input.quantityRejected ?? 0);
       if (receivedMilli === 0 && rejectedMilli === 0) {
@@ -330,7 +373,9 @@ export class ReceivingService {
         at('expirationDate', `is before the receipt’s day (${day}): reject expired stock instead`);
       }
       const shortDated =
-        shelfLife !== null && expiry !== null && daysBetween(day, expiry) < shelfLife * this.#rules.shortDatedShare;
+        shelfLife !== null &&
+        expiry !== null &&
+        daysBetween(day, expiry) < shelfLife * this.#rules.shortDatedShare;
       return {
         index,
         itemId,
@@ -422,7 +467,10 @@ export class ReceivingService {
   async list(auth: AuthContext, query: ReceiptListQuery) {
     return withTenant(this.#db, auth.orgId, async (trx) => {
       const { rows, total } = await repo.listReceipts(trx, auth.orgId, query, query.page, query.limit);
-      return { receipts: await toReceipts(trx, auth.orgId, rows), pagination: paginate(query.page, query.limit, total) };
+      return {
+        receipts: await toReceipts(trx, auth.orgId, rows),
+        pagination: paginate(query.page, query.limit, total),
+      };
     });
   }
 

@@ -166,7 +166,7 @@ export type PoReceiptLineInput = Static<typeof PoReceiptLineInput>;
 
 const receiptFields = {
   receivedAt: Type.Optional(
-    Type.String({ format: 'date-time', description: 'Not in the future; default now' }),
+    Type.String({ format: 'date-time', maxLength: 40, description: 'Not in the future; default now' }),
   ),
   deliveryReference: Type.Optional(Text(100, 'The delivery note’s number')),
   notes: Type.Optional(Type.String({ maxLength: 5000 })),

@@ -385,6 +385,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: "Background jobs: start, follow, cancel, retry; the store's schedules",
         },
         { name: 'files', description: 'Uploaded documents and images: upload, list, download, delete' },
+        {
+          name: 'purchasing',
+          description: 'Purchase orders to vendors (states, PDF, e-mail) and receipts of what arrived',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

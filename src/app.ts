@@ -30,6 +30,9 @@ import { JobsService } from './modules/jobs/jobs.service.ts';
 import { registerJobMetrics } from './modules/jobs/jobs.metrics.ts';
 import { Scheduler } from './modules/jobs/scheduler.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { purchaseOrderRoutes, receiptRoutes } from './modules/purchasing/purchasing.routes.ts';
+import { PurchasingService } from './modules/purchasing/purchasing.service.ts';
+import { ReceivingService } from './modules/purchasing/receiving.service.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { StoreSettings } from './modules/settings/store-settings.ts';
@@ -221,6 +224,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
     guard,
   });
+  const purchasing = {
+    service: new PurchasingService({ db, settings: storeSettings, mailer: platform.mailer }),
+    receiving: new ReceivingService(db, storeSettings, {
+      shortDatedShare: config.receiptShortDatedShare,
+      overTolerance: config.receiptOverTolerance,
+    }),
+    guard,
+  };
+  await app.register(purchaseOrderRoutes, { prefix: '/v1/purchase-orders', ...purchasing });
+  await app.register(receiptRoutes, { prefix: '/v1/receipts', ...purchasing });
   defineFileJobs(platform.queue, platform);
   defineBackupJob(platform.queue, db, platform.database.kind, platform.storage, (orgId, fileId, backup, at) =>
     recordServiceFile(platform, orgId, {

@@ -48,6 +48,8 @@ export interface Config {
   fileMaxBytes: number;
   fileRetentionDays: number;
   fileDownloadRedirect: boolean;
+  receiptShortDatedShare: number;
+  receiptOverTolerance: number;
 }
 
 export type StorageDriver = 'local' | 's3';
@@ -76,6 +78,15 @@ const integer =
     if (!/^-?\d+$/.test(raw)) throw new Error(`must be an integer between ${min} and ${max}`);
     const value = Number(raw);
     if (value < min || value > max) throw new Error(`must be an integer between ${min} and ${max}`);
+    return value;
+  };
+
+const decimal =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^\d+(\.\d+)?$/.test(raw)) throw new Error(`must be a number between ${min} and ${max}`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`must be a number between ${min} and ${max}`);
     return value;
   };
 
@@ -415,6 +426,22 @@ export const CONFIG_KEYS = [
     defaultValue: 'false',
     parse: boolean,
   } satisfies KeySpec<'fileDownloadRedirect'>,
+  {
+    env: 'RECEIPT_SHORT_DATED_SHARE',
+    field: 'receiptShortDatedShare',
+    description:
+      "A received lot is short-dated when it arrives with less than this share of its item's shelf life left",
+    defaultValue: '0.5',
+    parse: decimal(0, 1),
+  } satisfies KeySpec<'receiptShortDatedShare'>,
+  {
+    env: 'RECEIPT_OVER_TOLERANCE',
+    field: 'receiptOverTolerance',
+    description:
+      'Share over the ordered units a purchase-order line may be received before 409 OVER_RECEIPT (0.10 = 10%)',
+    defaultValue: '0.10',
+    parse: decimal(0, 10),
+  } satisfies KeySpec<'receiptOverTolerance'>,
 ] as const;
 
 /**

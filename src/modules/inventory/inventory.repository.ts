@@ -60,6 +60,24 @@ export async function findItem(db: Executor, orgId: string, id: string, lock = f
 export type ItemRow = NonNullable<Awaited<ReturnType<typeof findItem>>>;
 
 /**
+ * Live items by id with their shelf life, in id order; with `lock`, each row locked FOR UPDATE in
+ * that order, so two callers locking overlapping sets queue instead of deadlocking (purchasing's
+ * receipts lock all their items before the first stock change).
+ */
+export async function findItems(db: Executor, orgId: string, ids: readonly string[], lock = false) {
+  if (ids.length === 0) return [];
+  let query = db
+    .selectFrom('inventory_items')
+    .select([...ITEM_COLUMNS, 'shelf_life_days'])
+    .where('org_id', '=', orgId)
+    .where('id', 'in', [...ids])
+    .where('deleted_at', 'is', null)
+    .orderBy('id');
+  if (lock) query = query.forUpdate();
+  return query.execute();
+}
+
+/**
  * A new item, returned as findItem reads it. Its columns are listed, not `returning *`: statements
  * are prepared (platform/db/database.ts), and a prepared statement whose result columns change
  * under it (a migration adding a column while an older instance still runs) fails with "cached
@@ -774,3 +792,5 @@ export async function storeIdempotentResponse(
     .where('key', '=', key)
     .execute();
 }
+
+export type ItemWithShelfLife = Awaited<ReturnType<typeof findItems>>[number];

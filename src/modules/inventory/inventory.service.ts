@@ -380,6 +380,21 @@ export async function applyItemUpdate(
   }
 }
 
+/**
+ * Items of this store by id (live ones only), in id order, for another module that prices or
+ * receives them (purchasing). With `lock` every row is locked FOR UPDATE in id order: a caller
+ * that then calls applyStockChange on several items cannot deadlock with another doing the same.
+ */
+export async function itemsById(
+  trx: Kysely<DB>,
+  orgId: string,
+  ids: readonly string[],
+  { lock = false } = {},
+): Promise<Map<string, repo.ItemWithShelfLife>> {
+  const rows = await repo.findItems(trx, orgId, [...new Set(ids)].sort(), lock);
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 export function columnsFrom(body: Partial<Record<Field, unknown>>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [field, column] of Object.entries(FIELD_COLUMNS) as Array<[Field, string]>) {

@@ -78,6 +78,8 @@ export interface MailOutboxTable {
   subject: string;
   body: string;
   transport: 'smtp' | 'log';
+  /** File names of the mail's attachments (0022); the bytes are not kept. */
+  attachment_names: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Timestamp;
 }
 
@@ -173,6 +175,9 @@ export interface PurchaseOrdersTable {
   received_at: Date | null;
   cancelled_at: Date | null;
   cancel_reason: string | null;
+  /** Closed as received with units still outstanding (0022): the rest is not coming. */
+  short_closed_at: Date | null;
+  close_reason: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

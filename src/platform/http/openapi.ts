@@ -389,6 +389,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           name: 'vendors',
           description: 'Vendors, their catalogues (case packs, price breaks, lead times) and performance',
         },
+        {
+          name: 'purchasing',
+          description: 'Purchase orders to vendors (states, PDF, e-mail) and receipts of what arrived',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -6,11 +6,20 @@ import type { Executor } from '../db/tenant.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue/queue.ts';
 
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  /** The bytes, base64. */
+  content: string;
+}
+
 export interface Mail {
   to: string;
   subject: string;
   text: string;
   orgId?: string | undefined;
+  /** Sealed in the job with the body; the outbox keeps their names only. */
+  attachments?: MailAttachment[] | undefined;
 }
 
 export interface Mailer {
@@ -64,6 +73,7 @@ export function createMailer(
         subject: mail.subject,
         body: transport === 'log' ? mail.text : '(delivered by SMTP; the body is not kept)',
         transport,
+        attachment_names: (mail.attachments ?? []).map((attachment) => attachment.filename),
       })
       .execute();
   }
@@ -81,14 +91,32 @@ export function createMailer(
       if (smtpUrl) {
         const info = (await (
           await smtpTransport(smtpUrl)
-        ).sendMail({ from: config.mailFrom, to: mail.to, subject: mail.subject, text: mail.text })) as {
+        ).sendMail({
+          from: config.mailFrom,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          attachments: (mail.attachments ?? []).map((attachment) => ({
+            filename: attachment.filename,
+            contentType: attachment.contentType,
+            content: attachment.content,
+            encoding: 'base64',
+          })),
+        })) as {
           messageId?: string;
         };
         await record(mail);
         return { transport, messageId: info.messageId ?? null };
       }
       job.logger.info(
-        { mail: { to: mail.to, subject: mail.subject, text: mail.text } },
+        {
+          mail: {
+            to: mail.to,
+            subject: mail.subject,
+            text: mail.text,
+            attachments: (mail.attachments ?? []).map((attachment) => attachment.filename),
+          },
+        },
         'mail (no SMTP_URL: logged only)',
       );
       await record(mail);

@@ -150,7 +150,9 @@ export function demoPurchasing(input: {
       order_date: orderDate,
       // A late delivery arrived a day after the day the vendor had promised.
       expected_date: late ? addDays(day, -1) : day,
-      notes: short ? 'Closed short: refused units were not redelivered' : null,
+      notes: null,
+      short_closed_at: short ? at(day, 9) : null,
+      close_reason: short ? 'Refused units were not redelivered' : null,
       currency: input.currency,
       subtotal: money(subtotal),
       created_by: input.managerId,
@@ -210,6 +212,8 @@ const ORDER_COLUMNS = [
   'acknowledged_at',
   'first_received_at',
   'received_at',
+  'short_closed_at',
+  'close_reason',
   'created_at',
   'updated_at',
 ] as const;

@@ -67,15 +67,6 @@ export async function insertCatalogueLine(
     .execute();
 }
 
-/** Items have no API field for it yet: the shelf life is set in the database. */
-export async function setShelfLife(database: Database, itemId: string, days: number | null) {
-  await database.db
-    .updateTable('inventory_items')
-    .set({ shelf_life_days: days })
-    .where('id', '=', itemId)
-    .execute();
-}
-
 export interface PoLine {
   id: string;
   lineNumber: number;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { createItem } from '../../../test/helpers/inventory.ts';
-import { insertVendor, type Po, poAction, sentPo, setShelfLife } from '../../../test/helpers/purchasing.ts';
+import { insertVendor, type Po, poAction, sentPo } from '../../../test/helpers/purchasing.ts';
 import { addDays, todayIn } from '../inventory/inventory.service.ts';
 
 interface ReceiptLine {
@@ -67,9 +67,12 @@ describe('receiving', () => {
     }>().data;
 
   it('takes a partial then a final delivery into stock, with lots, expiry and a rejection', async () => {
-    const milk = await createItem(t.app, admin, { description: 'Whole milk 1l', unitCost: 0.8 });
+    const milk = await createItem(t.app, admin, {
+      description: 'Whole milk 1l',
+      unitCost: 0.8,
+      shelfLifeDays: 10,
+    });
     const butter = await createItem(t.app, admin, { description: 'Butter 250g', unitCost: 1.5 });
-    await setShelfLife(t.testDatabase.database, milk.id, 10);
     const po = await sentPo(t.app, admin, {
       vendorId: vendor.id,
       lines: [
@@ -266,9 +269,8 @@ describe('receiving', () => {
   });
 
   it('needs an expiry for an item with a shelf life, not before the receipt day; a refused line writes nothing', async () => {
-    const cheese = await createItem(t.app, admin, { description: 'Brie', unitCost: 3 });
+    const cheese = await createItem(t.app, admin, { description: 'Brie', unitCost: 3, shelfLifeDays: 30 });
     const eggs = await createItem(t.app, admin, { description: 'Eggs x6', unitCost: 2 });
-    await setShelfLife(t.testDatabase.database, cheese.id, 30);
     const po = await sentPo(t.app, admin, {
       vendorId: vendor.id,
       lines: [

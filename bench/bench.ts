@@ -12,6 +12,7 @@ import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
 import type { EmbeddedComparison } from './embedded.ts';
 import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
+import { type ReceivingReport, runReceivingBench } from './receiving.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -62,6 +63,8 @@ export interface BenchReport {
   idleRssMb: number;
   scenarios: ScenarioResult[];
   adjustHot: { applied: number; expectedStock: number; actualStock: number; perSecond: number };
+  /** bench/receiving.ts: 50-line receipts against purchase orders, one at a time. */
+  receiving?: ReceivingReport;
   /** The embedded default beside PostgreSQL mode (bench/embedded.ts), when it was run. */
   embedded?: EmbeddedComparison;
   /** The job queue on PostgreSQL (bench/queue.ts), when it was run. */
@@ -672,6 +675,16 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
       note: after === before + applied ? 'final stock = start + successful adjustments' : 'MISMATCH',
     });
 
+    log('receiving…');
+    const receiving = await runReceivingBench({
+      url: api.url,
+      auth,
+      items: bench.items,
+      receipts: Number(process.env.BENCH_RECEIPTS ?? 40),
+      lines: 50,
+      log,
+    });
+
     const apiPeak = memoryOf(api.child.pid!).peak;
     await api.stop();
 
@@ -716,6 +729,7 @@ export async function runBench(bench: BenchOptions): Promise<BenchReport> {
         actualStock: after,
         perSecond: adjustRun.requestsPerSecond,
       },
+      receiving,
       ceilingRatio,
       ceilingRoundRatios,
       sessionCheck,

@@ -32,6 +32,8 @@ import { SettingsService } from './modules/settings/settings.service.ts';
 import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { vendorsRoutes } from './modules/vendors/vendors.routes.ts';
+import { VendorsService } from './modules/vendors/vendors.service.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
 import { ajvInputPlugin, registerInputGuard, renderFrameworkError } from './platform/http/input-guard.ts';
@@ -206,6 +208,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  await app.register(vendorsRoutes, { prefix: '/v1/vendors', service: new VendorsService(db), guard });
   await app.register(filesRoutes, {
     prefix: '/v1/files',
     service: new FilesService({

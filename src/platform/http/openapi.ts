@@ -385,6 +385,7 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: "Background jobs: start, follow, cancel, retry; the store's schedules",
         },
         { name: 'files', description: 'Uploaded documents and images: upload, list, download, delete' },
+        { name: 'vendors', description: 'Vendors and their catalogues: terms, price breaks, delivery days' },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -61,7 +61,9 @@ export function expectedDeliveryDate(
  * Price breaks as the catalogue keeps them: sorted by quantity, one per quantity. A list with the
  * same quantity twice is a mistake to report, not to guess at; returns the problem or the list.
  */
-export function normalisePriceBreaks(breaks: readonly PriceBreak[]): { breaks: PriceBreak[] } | { problem: string } {
+export function normalisePriceBreaks(
+  breaks: readonly PriceBreak[],
+): { breaks: PriceBreak[] } | { problem: string } {
   const sorted = [...breaks].sort((a, b) => a.minQuantity - b.minQuantity);
   for (let index = 1; index < sorted.length; index++) {
     if (sorted[index]!.minQuantity === sorted[index - 1]!.minQuantity) {

@@ -187,9 +187,9 @@ export const ProductParams = Type.Object({
 
 export const PriceBreak = Type.Object({
   minQuantity: Type.Number({
-    exclusiveMinimum: 0,
+    minimum: 0.001,
     maximum: MAX_QUANTITY,
-    description: 'From this many units on (the stock unit, not cases)',
+    description: 'From this many units on (the stock unit, not cases); more than 0, at most 3 decimals',
   }),
   unitCost: Type.Number({ minimum: 0, maximum: MAX_UNIT_COST, description: 'Cost of each unit' }),
 });

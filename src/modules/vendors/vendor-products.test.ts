@@ -244,6 +244,43 @@ describe('POST /v1/vendors/:id/products', () => {
     expect(await preferredOf(first)).toEqual({ [firstEggs.id]: true, [firstBread.id]: true });
   });
 
+  it('keeps exactly one preferred line when several vendors are marked preferred at once', async () => {
+    const item = await createItem(t.app, admin, { description: 'Contested Lemons' });
+    const vendorIds: string[] = [];
+    for (let index = 0; index < 5; index++)
+      vendorIds.push(await createVendor(admin, `Lemon Vendor ${index}`));
+    const added = await Promise.all(
+      vendorIds.map((vendorId) =>
+        call('POST', `/v1/vendors/${vendorId}/products`, admin, {
+          itemId: item.id,
+          unitCost: 1,
+          preferred: true,
+        }),
+      ),
+    );
+    expect(added.map((response) => response.statusCode)).toEqual([201, 201, 201, 201, 201]);
+    const preferredCount = async () =>
+      (
+        await db()
+          .selectFrom('vendor_products')
+          .select('id')
+          .where('item_id', '=', item.id)
+          .where('preferred', '=', true)
+          .execute()
+      ).length;
+    expect(await preferredCount()).toBe(1);
+
+    const flipped = await Promise.all(
+      added.map((response, index) =>
+        call('PUT', `/v1/vendors/${vendorIds[index]}/products/${response.json().data.id}`, admin, {
+          preferred: true,
+        }),
+      ),
+    );
+    expect(flipped.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(await preferredCount()).toBe(1);
+  });
+
   it('refuses a new line for an inactive vendor (422 VENDOR_INACTIVE), and takes one again once reactivated', async () => {
     const vendorId = await createVendor(admin, 'Sleeping Supplier');
     const item = await createItem(t.app, admin, { description: 'Oat Flakes' });

@@ -200,15 +200,30 @@ export async function insertEvents(
 
 // --- The catalogue ------------------------------------------------------------------------------
 
-/** A live (not deleted) item of the store. */
-export async function liveItem(db: Executor, orgId: string, itemId: string) {
-  return db
+/**
+ * A live (not deleted) item of the store. `lockForPreferred` takes its row lock (FOR NO KEY
+ * UPDATE) before the item's preferred vendor changes, so two such changes queue and the second
+ * sees, and un-marks, the line the first marked.
+ */
+export async function liveItem(db: Executor, orgId: string, itemId: string, lockForPreferred = false) {
+  const query = db
     .selectFrom('inventory_items')
     .select(['id', 'description'])
     .where('org_id', '=', orgId)
     .where('id', '=', itemId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('deleted_at', 'is', null);
+  return (lockForPreferred ? query.forNoKeyUpdate() : query).executeTakeFirst();
+}
+
+/** Locks an item's row (deleted or not) for a change of its preferred vendor; see liveItem. */
+export async function lockItemRow(db: Executor, orgId: string, itemId: string) {
+  await db
+    .selectFrom('inventory_items')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('id', '=', itemId)
+    .forNoKeyUpdate()
+    .execute();
 }
 
 /** The catalogue columns the service writes. */
@@ -257,16 +272,15 @@ export async function insertProduct(
     .executeTakeFirstOrThrow();
 }
 
-/** A catalogue line of the vendor, locked until the transaction ends. */
-export async function lockProduct(db: Executor, orgId: string, vendorId: string, id: string) {
-  return db
+/** A catalogue line of the vendor; `lock`: locked until the transaction ends. */
+export async function productRow(db: Executor, orgId: string, vendorId: string, id: string, lock: boolean) {
+  const query = db
     .selectFrom('vendor_products')
     .select(['id', 'item_id', 'vendor_sku', 'preferred'])
     .where('org_id', '=', orgId)
     .where('vendor_id', '=', vendorId)
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
+    .where('id', '=', id);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
 }
 
 export async function updateProduct(db: Executor, orgId: string, id: string, values: ProductValues) {

@@ -234,17 +234,32 @@ export function toProduct(row: repo.ProductRow): VendorProduct {
   };
 }
 
-const duplicateVendor = (name: string) =>
-  new AppError(409, 'DUPLICATE_VENDOR', `The store already has a vendor named '${name}'`, [
-    {
-      field: 'body.name',
-      message: 'is the name of another vendor of this store (names ignore case and outer spaces)',
-    },
-  ]);
-const duplicateSku = (sku: string) =>
-  new AppError(409, 'DUPLICATE_VENDOR_SKU', `This vendor already lists the SKU '${sku}'`, [
-    { field: 'body.vendorSku', message: 'is already on another line of this vendor’s catalogue (any case)' },
-  ]);
+const duplicateVendor = (name?: string) =>
+  new AppError(
+    409,
+    'DUPLICATE_VENDOR',
+    name === undefined
+      ? 'The store already has a vendor of that name'
+      : `The store already has a vendor named '${name}'`,
+    [
+      {
+        field: 'body.name',
+        message: 'is the name of another vendor of this store (names ignore case and outer spaces)',
+      },
+    ],
+  );
+const duplicateSku = (sku?: string) =>
+  new AppError(
+    409,
+    'DUPLICATE_VENDOR_SKU',
+    sku === undefined ? 'This vendor already lists that SKU' : `This vendor already lists the SKU '${sku}'`,
+    [
+      {
+        field: 'body.vendorSku',
+        message: 'is already on another line of this vendor’s catalogue (any case)',
+      },
+    ],
+  );
 const duplicateProduct = () =>
   new AppError(409, 'DUPLICATE_VENDOR_PRODUCT', 'This vendor’s catalogue already has a line for this item', [
     { field: 'body.itemId', message: 'already has a line in this vendor’s catalogue: update that one' },
@@ -263,9 +278,9 @@ const brokenUnique = (error: unknown): string | undefined =>
     : undefined;
 
 /**
- * Runs `work` in a tenant transaction; a transaction that lost a race to mark an item's preferred
- * vendor (vendor_products_preferred_key) runs once more, and then un-marks the line the winner
- * committed. Other unique violations become the 409 the index stands for.
+ * Runs `work` in a tenant transaction. Preferred-vendor changes queue on the item's row lock; should
+ * one still lose a race on vendor_products_preferred_key, it runs again and then un-marks the
+ * line the winner committed. Other unique violations become the 409 the index stands for.
  */
 async function writeTenant<T>(db: Kysely<DB>, orgId: string, work: (trx: Transaction<DB>) => Promise<T>) {
   for (let attempt = 1; ; attempt++) {
@@ -274,8 +289,8 @@ async function writeTenant<T>(db: Kysely<DB>, orgId: string, work: (trx: Transac
     } catch (error) {
       const index = brokenUnique(error);
       if (index === 'vendor_products_preferred_key' && attempt < 3) continue;
-      if (index === 'vendors_org_name_key') throw duplicateVendor('that name');
-      if (index === 'vendor_products_vendor_sku_key') throw duplicateSku('that SKU');
+      if (index === 'vendors_org_name_key') throw duplicateVendor();
+      if (index === 'vendor_products_vendor_sku_key') throw duplicateSku();
       if (index === 'vendor_products_vendor_item_key') throw duplicateProduct();
       throw error;
     }
@@ -310,7 +325,8 @@ export class VendorsService {
     const values = vendorColumns(body);
     const name = values.name!;
     return writeTenant(this.#db, auth.orgId, async (trx) => {
-      if (await repo.vendorNamed(trx, auth.orgId, name)) throw duplicateVendor(name);
+      const existing = await repo.vendorNamed(trx, auth.orgId, name);
+      if (existing) throw duplicateVendor(existing.name);
       const { id } = await repo.insertVendor(trx, auth.orgId, { ...values, name });
       await repo.insertEvents(trx, auth.orgId, [{ type: 'vendor:created', payload: { vendorId: id, name } }]);
       return this.#vendor(trx, auth.orgId, id);
@@ -343,8 +359,9 @@ export class VendorsService {
         deactivated = body.status === 'inactive';
       }
       if (Object.keys(changed).length === 0) return toVendor(current);
-      if (changed.name !== undefined && (await repo.vendorNamed(trx, auth.orgId, changed.name, id))) {
-        throw duplicateVendor(changed.name);
+      if (changed.name !== undefined) {
+        const existing = await repo.vendorNamed(trx, auth.orgId, changed.name, id);
+        if (existing) throw duplicateVendor(existing.name);
       }
       await repo.updateVendor(trx, auth.orgId, id, changed);
       const name = changed.name ?? current.name;
@@ -404,7 +421,7 @@ export class VendorsService {
       const vendor = await repo.vendorRow(trx, auth.orgId, vendorId, 'share');
       if (!vendor) throw errors.notFound('Vendor');
       if (vendor.status !== 'active') throw inactiveVendor('its catalogue takes no new lines');
-      if (!(await repo.liveItem(trx, auth.orgId, body.itemId))) {
+      if (!(await repo.liveItem(trx, auth.orgId, body.itemId, values.preferred === true))) {
         throw errors.unprocessable('Unknown item', [
           { field: 'body.itemId', message: 'is not an item of this store (or it was deleted)' },
         ]);
@@ -435,7 +452,13 @@ export class VendorsService {
     return writeTenant(this.#db, auth.orgId, async (trx) => {
       const vendor = await repo.vendorRow(trx, auth.orgId, vendorId, 'share');
       if (!vendor) throw errors.notFound('Vendor');
-      const line = await repo.lockProduct(trx, auth.orgId, vendorId, productId);
+      const found = await repo.productRow(trx, auth.orgId, vendorId, productId, false);
+      if (!found) throw errors.notFound('Catalogue line');
+      // A change of the item's preferred vendor queues on the item's row lock, taken before the
+      // line's (as adding a line does), so two such changes never wait on each other in turn. A
+      // deleted item's row is locked too: its lines stay editable.
+      if (values.preferred) await repo.lockItemRow(trx, auth.orgId, found.item_id);
+      const line = await repo.productRow(trx, auth.orgId, vendorId, productId, true);
       if (!line) throw errors.notFound('Catalogue line');
       if (values.preferred && !line.preferred && vendor.status !== 'active') {
         throw inactiveVendor('it cannot become an item’s preferred vendor');

@@ -151,6 +151,21 @@ describe('POST /v1/vendors', () => {
     }
   });
 
+  it('creates one of several vendors of one name sent at once; the others get 409 DUPLICATE_VENDOR', async () => {
+    const responses = await Promise.all(
+      ['Racing Greens', 'racing greens', ' RACING GREENS', 'Racing Greens ', 'Racing Greens'].map((name) =>
+        call('POST', '/v1/vendors', admin, { name }),
+      ),
+    );
+    const statuses = responses.map((response) => response.statusCode).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409]);
+    for (const response of responses.filter((r) => r.statusCode === 409)) {
+      expect(response.json().error.code).toBe('DUPLICATE_VENDOR');
+    }
+    const list = await call('GET', '/v1/vendors?search=racing%20greens&limit=100', admin);
+    expect(list.json().data.vendors).toHaveLength(1);
+  });
+
   it('refuses a name the store already has, in another case and spacing: 409 DUPLICATE_VENDOR', async () => {
     await createVendor(admin, { name: 'Green Valley Produce' });
     const response = await call('POST', '/v1/vendors', admin, { name: '  green VALLEY produce ' });

@@ -38,6 +38,8 @@ import { SettingsService } from './modules/settings/settings.service.ts';
 import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { vendorsRoutes } from './modules/vendors/vendors.routes.ts';
+import { VendorsService } from './modules/vendors/vendors.service.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
 import { ajvInputPlugin, registerInputGuard, renderFrameworkError } from './platform/http/input-guard.ts';
@@ -212,6 +214,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  await app.register(vendorsRoutes, { prefix: '/v1/vendors', service: new VendorsService(db), guard });
+  // Performance is computed from purchasing's orders and receipts: its own plugin, same prefix.
+  await app.register(vendorPerformanceRoutes, {
+    prefix: '/v1/vendors',
+    service: new VendorPerformanceService(db, storeSettings),
+    guard,
+  });
   await app.register(filesRoutes, {
     prefix: '/v1/files',
     service: new FilesService({
@@ -248,13 +257,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
   );
 
-  await app.register(vendorPerformanceRoutes, {
-    prefix: '/v1/vendors',
-    service: new VendorPerformanceService(db, storeSettings),
-    guard,
-  });
   defineVendorJobs(platform.queue, db, storeSettings);
-
   defineInventoryJobs(platform.queue, db, storeSettings);
   const jobs = new JobsService(db, platform.queue);
   await app.register(jobsRoutes, { prefix: '/v1/jobs', service: jobs, guard });

@@ -27,30 +27,6 @@ export async function findVendor(db: Executor, orgId: string, vendorId: string) 
 }
 export type VendorRow = NonNullable<Awaited<ReturnType<typeof findVendor>>>;
 
-/** The vendor's catalogue lines for these items (the vendors module keeps them). */
-export async function catalogueLines(db: Executor, orgId: string, vendorId: string, itemIds: string[]) {
-  if (itemIds.length === 0) return [];
-  return db
-    .selectFrom('vendor_products')
-    .select([
-      'item_id',
-      'vendor_sku',
-      'vendor_description',
-      'units_per_case',
-      'minimum_order_quantity',
-      'minimum_order_unit',
-      'unit_cost',
-      'price_breaks',
-      'lead_time_days',
-      'delivery_days',
-    ])
-    .where('org_id', '=', orgId)
-    .where('vendor_id', '=', vendorId)
-    .where('item_id', 'in', itemIds)
-    .execute();
-}
-export type CatalogueRow = Awaited<ReturnType<typeof catalogueLines>>[number];
-
 export async function organizationName(db: Executor, orgId: string): Promise<string> {
   const row = await db
     .selectFrom('organizations')

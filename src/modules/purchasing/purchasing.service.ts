@@ -9,6 +9,7 @@ import { addDays, itemsById, milli, fromMilli, todayIn } from '../inventory/inve
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { expectedDeliveryDate, unitCostFor } from '../vendors/catalogue.ts';
 import { renderPurchaseOrderPdf } from './purchasing.pdf.ts';
+import { catalogueTermsFor } from '../vendors/vendors.repository.ts';
 import * as repo from './purchasing.repository.ts';
 import type {
   CreatePurchaseOrderBody,
@@ -161,11 +162,10 @@ async function priceLines(
     else problems.push({ field: `lines[${index}].itemId`, message: `is already on lines[${seen}]` });
   });
   const itemIds = [...firstIndex.keys()];
-  const [items, catalogue] = await Promise.all([
+  const [items, terms] = await Promise.all([
     itemsById(trx, orgId, itemIds),
-    repo.catalogueLines(trx, orgId, vendorId, itemIds),
+    catalogueTermsFor(trx, orgId, vendorId, itemIds),
   ]);
-  const terms = new Map(catalogue.map((row) => [row.item_id, row]));
   const lines: repo.NewLine[] = [];
   let latestDelivery: string | null = null;
   inputs.forEach((input, index) => {
@@ -183,7 +183,7 @@ async function priceLines(
       });
       return;
     }
-    const unitsPerCase = catalogueLine?.units_per_case ?? 1;
+    const unitsPerCase = catalogueLine?.unitsPerCase ?? 1;
     const quantityMilli = milli(input.quantity);
     if (quantityMilli <= 0) {
       problems.push({ field: `lines[${index}].quantity`, message: 'must be at least 0.001' });
@@ -192,12 +192,7 @@ async function priceLines(
     const units = fromMilli(orderUnit === 'case' ? quantityMilli * unitsPerCase : quantityMilli);
     const unitCost =
       input.unitCost ??
-      (catalogueLine
-        ? unitCostFor(
-            { unitCost: Number(catalogueLine.unit_cost), priceBreaks: catalogueLine.price_breaks },
-            units,
-          )
-        : (num(item.vendor_cost) ?? num(item.unit_cost)));
+      (catalogueLine ? unitCostFor(catalogueLine, units) : (num(item.vendor_cost) ?? num(item.unit_cost)));
     if (unitCost === null) {
       problems.push({
         field: `lines[${index}].unitCost`,
@@ -207,17 +202,14 @@ async function priceLines(
       return;
     }
     if (catalogueLine) {
-      const arrives = expectedDeliveryDate(today, {
-        leadTimeDays: catalogueLine.lead_time_days,
-        deliveryDays: catalogueLine.delivery_days,
-      });
+      const arrives = expectedDeliveryDate(today, catalogueLine);
       if (latestDelivery === null || arrives > latestDelivery) latestDelivery = arrives;
     }
     lines.push({
       lineNumber: index + 1,
       itemId: input.itemId,
-      vendorSku: catalogueLine?.vendor_sku ?? null,
-      description: catalogueLine?.vendor_description ?? item.description,
+      vendorSku: catalogueLine?.vendorSku ?? null,
+      description: catalogueLine?.vendorDescription ?? item.description,
       orderUnit,
       quantity: fromMilli(quantityMilli),
       unitsPerCase,
@@ -504,27 +496,26 @@ async function belowMinimum(
   if (minimumValue !== null && Math.round(subtotal * 100) < Math.round(minimumValue * 100)) {
     shortfalls.push({ field: 'subtotal', minimum: minimumValue, ordered: subtotal, unit: order.currency });
   }
-  const catalogue = await repo.catalogueLines(
+  const terms = await catalogueTermsFor(
     trx,
     orgId,
     vendor.id,
     lines.map((line) => line.item_id),
   );
-  const terms = new Map(catalogue.map((row) => [row.item_id, row]));
   for (const line of lines) {
     const catalogueLine = terms.get(line.item_id);
-    if (!catalogueLine || Number(catalogueLine.minimum_order_quantity) <= 0) continue;
-    const perUnit = catalogueLine.minimum_order_unit === 'case' ? catalogueLine.units_per_case : 1;
-    const minimumUnitsMilli = milli(catalogueLine.minimum_order_quantity) * perUnit;
+    if (!catalogueLine || catalogueLine.minimumOrderQuantity <= 0) continue;
+    const perUnit = catalogueLine.minimumOrderUnit === 'case' ? catalogueLine.unitsPerCase : 1;
+    const minimumUnitsMilli = milli(catalogueLine.minimumOrderQuantity) * perUnit;
     const orderedMilli = milli(line.quantity_units);
     if (orderedMilli < minimumUnitsMilli) {
       shortfalls.push({
         field: `lines[${line.line_number - 1}].quantity`,
         lineNumber: line.line_number,
         itemId: line.item_id,
-        minimum: Number(catalogueLine.minimum_order_quantity),
+        minimum: catalogueLine.minimumOrderQuantity,
         ordered: fromMilli(Math.round(orderedMilli / perUnit)),
-        unit: catalogueLine.minimum_order_unit,
+        unit: catalogueLine.minimumOrderUnit,
       });
     }
   }

@@ -3,8 +3,10 @@ import type { DB, OrderUnit, PurchaseOrderStatus } from '../../src/platform/db/s
 
 /**
  * Purchase orders and receipts written straight into their tables (as migration 0021 defines
- * them), as the owner, for tests of figures that vendors compute from purchasing before the
- * purchasing API exists.
+ * them), as the owner, for tests of figures that vendors compute from purchasing history: the
+ * API dates an order the day it is sent and a receipt when it is booked, so history spread over
+ * past weeks (lead times, last-order sorting) is written here. Flows through the API are tested
+ * in purchasing/ and vendors/performance.test.ts.
  */
 
 export interface OrderLine {

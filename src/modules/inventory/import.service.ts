@@ -1,3 +1,4 @@
+import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
@@ -193,7 +194,7 @@ export class ImportService {
         }
         if (result.created + result.updated > 0) {
           // One event for the import, not one per row: listeners refresh instead of replaying 100k changes.
-          await repo.insertEvents(trx, auth.orgId, [
+          await writeOutboxEvents(trx, auth.orgId, [
             {
               type: 'inventory:bulk_imported',
               payload: { created: result.created, updated: result.updated, importedBy: auth.userId },

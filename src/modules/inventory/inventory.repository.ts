@@ -339,20 +339,6 @@ export async function insertChanges(
     .execute();
 }
 
-export async function insertEvents(
-  db: Executor,
-  orgId: string,
-  events: Array<{ type: string; payload: Record<string, unknown> }>,
-) {
-  if (events.length === 0) return;
-  await db
-    .insertInto('outbox_events')
-    .values(
-      events.map((event) => ({ org_id: orgId, type: event.type, payload: JSON.stringify(event.payload) })),
-    )
-    .execute();
-}
-
 export async function history(db: Executor, orgId: string, itemId: string, page: number, limit: number) {
   const base = db
     .selectFrom('item_changes as c')
@@ -753,44 +739,6 @@ export async function softDelete(db: Executor, orgId: string, id: string) {
     .where('deleted_at', 'is', null)
     .returning('id')
     .executeTakeFirst();
-}
-
-export async function claimIdempotencyKey(
-  db: Executor,
-  orgId: string,
-  key: string,
-  userId: string,
-  requestHash: string,
-) {
-  const claimed = await db
-    .insertInto('idempotency_keys')
-    .values({ org_id: orgId, key, user_id: userId, request_hash: requestHash })
-    .onConflict((conflict) => conflict.columns(['org_id', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (claimed) return { claimed: true as const };
-  const existing = await db
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'status_code', 'response'])
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
-  return { claimed: false as const, existing };
-}
-
-export async function storeIdempotentResponse(
-  db: Executor,
-  orgId: string,
-  key: string,
-  statusCode: number,
-  response: unknown,
-) {
-  await db
-    .updateTable('idempotency_keys')
-    .set({ status_code: statusCode, response: JSON.stringify(response) })
-    .where('org_id', '=', orgId)
-    .where('key', '=', key)
-    .execute();
 }
 
 export type ItemWithShelfLife = Awaited<ReturnType<typeof findItems>>[number];

@@ -1,3 +1,4 @@
+import { oncePerKey } from '../../platform/db/idempotency.ts';
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
@@ -565,30 +566,13 @@ export class InventoryService {
       );
     }
     const requestHash = createHash('sha256').update(JSON.stringify({ id, body })).digest('hex');
-    return withTenantRetry(this.#db, auth.orgId, async (trx) => {
-      if (idempotencyKey) {
-        const claim = await repo.claimIdempotencyKey(
-          trx,
-          auth.orgId,
-          idempotencyKey,
-          auth.userId,
-          requestHash,
-        );
-        if (!claim.claimed) {
-          if (claim.existing.request_hash !== requestHash) {
-            throw new AppError(
-              422,
-              'IDEMPOTENCY_KEY_REUSED',
-              'This Idempotency-Key was used for a different request',
-            );
-          }
-          return { replayed: true, data: claim.existing.response as AdjustResult };
-        }
-      }
-      const result = await this.#adjustLocked(trx, auth, id, body);
-      if (idempotencyKey) await repo.storeIdempotentResponse(trx, auth.orgId, idempotencyKey, 200, result);
-      return { replayed: false, data: result };
-    });
+    return withTenantRetry(this.#db, auth.orgId, (trx) =>
+      oncePerKey(
+        trx,
+        { orgId: auth.orgId, userId: auth.userId, key: idempotencyKey, requestHash, statusCode: 200 },
+        () => this.#adjustLocked(trx, auth, id, body),
+      ),
+    );
   }
 
   async #adjustLocked(

@@ -270,20 +270,6 @@ export async function listPurchaseOrders(
   return { rows, total: Number(total.count) };
 }
 
-export async function insertEvents(
-  db: Executor,
-  orgId: string,
-  events: Array<{ type: string; payload: Record<string, unknown> }>,
-) {
-  if (events.length === 0) return;
-  await db
-    .insertInto('outbox_events')
-    .values(
-      events.map((event) => ({ org_id: orgId, type: event.type, payload: JSON.stringify(event.payload) })),
-    )
-    .execute();
-}
-
 /** Adds a receipt line's units to its purchase-order line. */
 export async function addReceivedUnits(
   db: Executor,

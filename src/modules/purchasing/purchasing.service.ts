@@ -1,3 +1,4 @@
+import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import type { Kysely } from 'kysely';
 import type { DB, OrderUnit, PurchaseOrderStatus } from '../../platform/db/schema.ts';
 import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
@@ -263,7 +264,7 @@ export class PurchasingService {
       await repo.insertLines(trx, auth.orgId, id, priced.lines);
       await repo.refreshSubtotal(trx, auth.orgId, id);
       const order = await loadPurchaseOrder(trx, auth.orgId, id);
-      await repo.insertEvents(trx, auth.orgId, [eventOf('purchase_order:created', order)]);
+      await writeOutboxEvents(trx, auth.orgId, [eventOf('purchase_order:created', order)]);
       return order;
     });
   }
@@ -308,7 +309,7 @@ export class PurchasingService {
       });
       await repo.refreshSubtotal(trx, auth.orgId, id);
       const updated = await loadPurchaseOrder(trx, auth.orgId, id);
-      await repo.insertEvents(trx, auth.orgId, [eventOf('purchase_order:updated', updated)]);
+      await writeOutboxEvents(trx, auth.orgId, [eventOf('purchase_order:updated', updated)]);
       return updated;
     });
   }
@@ -353,7 +354,7 @@ export class PurchasingService {
         sent_at: new Date(),
       });
       const sent = await loadPurchaseOrder(trx, auth.orgId, id);
-      await repo.insertEvents(trx, auth.orgId, [eventOf('purchase_order:sent', sent)]);
+      await writeOutboxEvents(trx, auth.orgId, [eventOf('purchase_order:sent', sent)]);
       if (to && !body.skipEmail) {
         const storeName = await repo.organizationName(trx, auth.orgId);
         const pdf = await renderPurchaseOrderPdf(documentOf(sent, storeName, vendor));
@@ -443,7 +444,7 @@ export class PurchasingService {
       const order = await lockPurchaseOrder(trx, auth.orgId, id);
       const event = await apply(trx, order);
       const changed = await loadPurchaseOrder(trx, auth.orgId, id);
-      await repo.insertEvents(trx, auth.orgId, [eventOf(event, changed)]);
+      await writeOutboxEvents(trx, auth.orgId, [eventOf(event, changed)]);
       return changed;
     });
   }

@@ -5,7 +5,8 @@ import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
-import { claimIdempotencyKey, storeIdempotentResponse } from '../inventory/inventory.repository.ts';
+import { oncePerKey } from '../../platform/db/idempotency.ts';
+import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import {
   applyStockChange,
   daysBetween,
@@ -87,24 +88,11 @@ export class ReceivingService {
     work: (trx: Transaction<DB>) => Promise<Receipt>,
   ): Promise<ReceiptAnswer> {
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    return withTenantRetry(this.#db, auth.orgId, async (trx) => {
-      if (key) {
-        const claim = await claimIdempotencyKey(trx, auth.orgId, key, auth.userId, requestHash);
-        if (!claim.claimed) {
-          if (claim.existing.request_hash !== requestHash) {
-            throw new AppError(
-              422,
-              'IDEMPOTENCY_KEY_REUSED',
-              'This Idempotency-Key was used for a different request',
-            );
-          }
-          return { replayed: true, data: claim.existing.response as Receipt };
-        }
-      }
-      const receipt = await work(trx);
-      if (key) await storeIdempotentResponse(trx, auth.orgId, key, 201, receipt);
-      return { replayed: false, data: receipt };
-    });
+    return withTenantRetry(this.#db, auth.orgId, (trx) =>
+      oncePerKey(trx, { orgId: auth.orgId, userId: auth.userId, key, requestHash, statusCode: 201 }, () =>
+        work(trx),
+      ),
+    );
   }
 
   /** What arrived against a purchase order: stock in through the ledger, the order's lines and state updated. */
@@ -266,7 +254,7 @@ export class ReceivingService {
           payload: { purchaseOrderId, number: order.number, vendorId: order.vendor_id, status },
         });
       }
-      await repo.insertEvents(trx, auth.orgId, events);
+      await writeOutboxEvents(trx, auth.orgId, events);
       return this.#load(trx, auth.orgId, receipt.id);
     });
   }
@@ -320,7 +308,7 @@ export class ReceivingService {
       });
       const source = body.supplierName ? ` from ${body.supplierName}` : '';
       await this.#apply(trx, auth, receipt.id, prepared, items, ctx, day, `Direct receipt${source}`);
-      await repo.insertEvents(trx, auth.orgId, [
+      await writeOutboxEvents(trx, auth.orgId, [
         {
           type: 'receipt:created',
           payload: {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { Type } from 'typebox';
 import type { DB } from '../../platform/db/schema.ts';
+import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { JobQueue } from '../../platform/queue/queue.ts';
 import { addDays, todayIn } from '../inventory/inventory.service.ts';
@@ -63,14 +64,9 @@ export function defineVendorJobs(queue: JobQueue, db: Kysely<DB>, settings: Stor
             .execute();
         }
         const summary = { weekStart, vendors: figures.size, period: { from: period.from, to: period.to } };
-        await trx
-          .insertInto('outbox_events')
-          .values({
-            org_id: orgId,
-            type: 'vendor:performance_analysed',
-            payload: JSON.stringify({ ...summary, jobId: job.id }),
-          })
-          .execute();
+        await writeOutboxEvents(trx, orgId, [
+          { type: 'vendor:performance_analysed', payload: { ...summary, jobId: job.id } },
+        ]);
         return summary;
       });
     },

@@ -184,20 +184,6 @@ export async function listVendors(db: Executor, orgId: string, filters: VendorFi
   return { rows, total: Number(count.count) };
 }
 
-export async function insertEvents(
-  db: Executor,
-  orgId: string,
-  events: Array<{ type: string; payload: Record<string, unknown> }>,
-) {
-  if (events.length === 0) return;
-  await db
-    .insertInto('outbox_events')
-    .values(
-      events.map((event) => ({ org_id: orgId, type: event.type, payload: JSON.stringify(event.payload) })),
-    )
-    .execute();
-}
-
 // --- The catalogue ------------------------------------------------------------------------------
 
 /**

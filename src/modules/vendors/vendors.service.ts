@@ -1,3 +1,4 @@
+import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { DB } from '../../platform/db/schema.ts';
@@ -328,7 +329,7 @@ export class VendorsService {
       const existing = await repo.vendorNamed(trx, auth.orgId, name);
       if (existing) throw duplicateVendor(existing.name);
       const { id } = await repo.insertVendor(trx, auth.orgId, { ...values, name });
-      await repo.insertEvents(trx, auth.orgId, [{ type: 'vendor:created', payload: { vendorId: id, name } }]);
+      await writeOutboxEvents(trx, auth.orgId, [{ type: 'vendor:created', payload: { vendorId: id, name } }]);
       return this.#vendor(trx, auth.orgId, id);
     });
   }
@@ -371,7 +372,7 @@ export class VendorsService {
         events.push({ type: 'vendor:updated', payload: { vendorId: id, name } });
       }
       if (deactivated) events.push({ type: 'vendor:deactivated', payload: { vendorId: id, name } });
-      await repo.insertEvents(trx, auth.orgId, events);
+      await writeOutboxEvents(trx, auth.orgId, events);
       return this.#vendor(trx, auth.orgId, id);
     });
   }
@@ -383,7 +384,7 @@ export class VendorsService {
       if (!locked) throw errors.notFound('Vendor');
       if (locked.status === 'active') {
         await repo.updateVendor(trx, auth.orgId, id, { status: 'inactive', deactivated_at: new Date() });
-        await repo.insertEvents(trx, auth.orgId, [
+        await writeOutboxEvents(trx, auth.orgId, [
           { type: 'vendor:deactivated', payload: { vendorId: id, name: locked.name } },
         ]);
       }

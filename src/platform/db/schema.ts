@@ -410,7 +410,28 @@ export interface FilesTable {
   purged_at: Date | null;
 }
 
+export type AlertKind = 'low_stock' | 'expiry';
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+export interface AlertsTable {
+  id: Generated<string>;
+  org_id: string;
+  item_id: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  state: Generated<AlertState>;
+  details: Json<Record<string, unknown>>;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolution: string | null;
+}
+
 export interface DB {
+  alerts: AlertsTable;
   files: FilesTable;
   inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;

@@ -134,7 +134,11 @@ export async function lockItems(db: Executor, orgId: string, itemIds: readonly s
  */
 export async function syncAlerts(db: Executor, orgId: string, rules: AlertRules, scope: SyncScope) {
   const extra = JSON.stringify(scope.extra ?? {});
-  const { rows } = await sql<{ opened: string | number; escalated: string | number; resolved: string | number }>`
+  const { rows } = await sql<{
+    opened: string | number;
+    escalated: string | number;
+    resolved: string | number;
+  }>`
     with ${desiredState(orgId, rules, scope)},
     upserted as (
       insert into alerts as a (org_id, item_id, kind, severity, details)
@@ -239,7 +243,12 @@ export type AlertRow = NonNullable<Awaited<ReturnType<typeof findAlert>>>;
 export async function acknowledgeOpen(db: Executor, orgId: string, id: string, userId: string) {
   return db
     .updateTable('alerts')
-    .set({ state: 'acknowledged', acknowledged_at: new Date(), acknowledged_by: userId, updated_at: new Date() })
+    .set({
+      state: 'acknowledged',
+      acknowledged_at: new Date(),
+      acknowledged_by: userId,
+      updated_at: new Date(),
+    })
     .where('org_id', '=', orgId)
     .where('id', '=', id)
     .where('state', '=', 'open')

@@ -20,7 +20,10 @@ const RULES =
   'Events: `alert:low_stock` / `alert:expiry_warning` (the spec’s payload plus `alertId`, `kind`, `severity`, `state`, and `previousSeverity` when it escalated) when an alert opens or its severity rises — an acknowledged alert whose severity rises goes back to `open` — and `alert:resolved` / `alert:acknowledged` (`alertId`, `kind`, `itemId`, `itemName`, `resolution`). Other changes of `details` write no event.';
 
 /** /v1/alerts: the store's low-stock and expiry alerts. Reads need inventory:read, acknowledging inventory:write. */
-export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (app, { service, guard }) => {
+export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (
+  app,
+  { service, guard },
+) => {
   app.get(
     '',
     guard.protect('inventory:read', {

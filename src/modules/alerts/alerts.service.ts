@@ -41,7 +41,8 @@ export async function syncStoreAlerts(
 ) {
   const scope = { kinds: [kind], extra };
   const pending = await repo.pendingAlertChanges(trx, orgId, rules, scope);
-  if (pending.itemIds.length === 0) return { qualifying: pending.qualifying, opened: 0, escalated: 0, resolved: 0 };
+  if (pending.itemIds.length === 0)
+    return { qualifying: pending.qualifying, opened: 0, escalated: 0, resolved: 0 };
   await repo.lockItems(trx, orgId, pending.itemIds);
   const done = await repo.syncAlerts(trx, orgId, rules, { ...scope, itemIds: pending.itemIds });
   return { qualifying: pending.qualifying, ...done };

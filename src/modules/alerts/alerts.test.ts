@@ -62,14 +62,17 @@ async function runJob(type: string, payload?: object) {
   for (;;) {
     const job = (await call('GET', `/v1/jobs/${id}`, admin)).json().data;
     if (job.status === 'completed') return job as { id: string; result: Record<string, unknown> };
-    if (job.status === 'failed' || Date.now() > deadline) throw new Error(`job ${id}: ${JSON.stringify(job)}`);
+    if (job.status === 'failed' || Date.now() > deadline)
+      throw new Error(`job ${id}: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** Moves the item's lots' expiry (time passing, as far as the item is concerned), its cached total too. */
 async function setExpiry(itemId: string, date: string) {
-  await sql`update inventory_lots set expiration_date = ${date}::date where item_id = ${itemId}`.execute(db());
+  await sql`update inventory_lots set expiration_date = ${date}::date where item_id = ${itemId}`.execute(
+    db(),
+  );
   await sql`update inventory_items set earliest_expiry = ${date}::date where id = ${itemId}`.execute(db());
 }
 
@@ -138,7 +141,11 @@ describe('low stock alerts from stock changes', () => {
     expect(await alertsOf(item.id, 'state=live')).toEqual([]);
 
     const events = await alertEvents(item.id);
-    expect(events.map((event) => event.type)).toEqual(['alert:low_stock', 'alert:low_stock', 'alert:resolved']);
+    expect(events.map((event) => event.type)).toEqual([
+      'alert:low_stock',
+      'alert:low_stock',
+      'alert:resolved',
+    ]);
     expect(events[1]!.payload).toMatchObject({
       alertId: alert!.id,
       severity: 'critical',
@@ -171,7 +178,10 @@ describe('low stock alerts from stock changes', () => {
       ['expiry', 'warning'],
       ['low_stock', 'warning'],
     ]);
-    expect((await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${item.id}`, headers: bearer(admin) })).statusCode).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/v1/inventory/${item.id}`, headers: bearer(admin) }))
+        .statusCode,
+    ).toBe(204);
     const after = await alertsOf(item.id);
     expect(after.map((row) => [row.state, row.resolution])).toEqual([
       ['resolved', 'item_deleted'],
@@ -252,7 +262,9 @@ describe('the daily checks', () => {
 
     const first = await runJob('inventory:low_stock_check');
     expect((first.result as { alerts: { opened: number } }).alerts.opened).toBeGreaterThanOrEqual(2);
-    expect((await alertsOf(empty.id)).map((row) => [row.severity, row.state])).toEqual([['critical', 'open']]);
+    expect((await alertsOf(empty.id)).map((row) => [row.severity, row.state])).toEqual([
+      ['critical', 'open'],
+    ]);
     expect((await alertsOf(plenty.id)).map((row) => [row.severity, row.details.threshold])).toEqual([
       ['warning', 600],
     ]);
@@ -349,7 +361,7 @@ describe('routes', () => {
     const list = async (query: string) => {
       const response = await call('GET', `/v1/alerts?${query}`, viewer);
       expect(response.statusCode).toBe(200);
-      return response.json() as { data: { alerts: AlertBody[] }; meta: { pagination: { total: number } } };
+      return response.json<{ data: { alerts: AlertBody[] }; meta: { pagination: { total: number } } }>();
     };
     const ids = (body: { data: { alerts: AlertBody[] } }) => body.data.alerts.map((alert) => alert.itemId);
 

@@ -52,8 +52,12 @@ describe('POST /v1/jobs and the job status', () => {
     });
     // Stock that became expiring with time, not through a stock change (which opens its alert
     // itself): the lot's date moves, as the calendar would.
-    await sql`update inventory_lots set expiration_date = ${inDays(1)}::date where item_id = ${soon.id}`.execute(db());
-    await sql`update inventory_items set earliest_expiry = ${inDays(1)}::date where id = ${soon.id}`.execute(db());
+    await sql`update inventory_lots set expiration_date = ${inDays(1)}::date where item_id = ${soon.id}`.execute(
+      db(),
+    );
+    await sql`update inventory_items set earliest_expiry = ${inDays(1)}::date where id = ${soon.id}`.execute(
+      db(),
+    );
     await createItem(t.app, admin, {
       description: 'Rice 5kg',
       remainingStock: 40,

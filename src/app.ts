@@ -39,6 +39,8 @@ import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { vendorsRoutes } from './modules/vendors/vendors.routes.ts';
+import { alertsRoutes } from './modules/alerts/alerts.routes.ts';
+import { AlertsService } from './modules/alerts/alerts.service.ts';
 import { VendorsService } from './modules/vendors/vendors.service.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { registerErrorHandling } from './platform/http/errors.ts';
@@ -214,6 +216,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  await app.register(alertsRoutes, { prefix: '/v1/alerts', service: new AlertsService(db), guard });
   await app.register(vendorsRoutes, { prefix: '/v1/vendors', service: new VendorsService(db), guard });
   // Performance is computed from purchasing's orders and receipts: its own plugin, same prefix.
   await app.register(vendorPerformanceRoutes, {

@@ -1,28 +1,40 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { DB } from '../../platform/db/schema.ts';
-import { withTenant } from '../../platform/db/tenant.ts';
+import { withTenantRetry } from '../../platform/db/tenant.ts';
 import { type JobQueue, recordProgress, type RunningJob } from '../../platform/queue/queue.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
+import { syncStoreAlerts } from '../alerts/alerts.service.ts';
 import { addDays, loadContext } from './inventory.service.ts';
+import { countExpiring } from './inventory.repository.ts';
 
 /**
- * The spec's daily inventory checks. Each writes what it finds to the outbox as the alert events
- * inventory already writes when a change crosses a threshold (same payloads, plus `source` and
- * `jobId`), so realtime delivery and notifications treat them alike.
+ * The spec's daily inventory checks. Stock changes keep the alerts in step as they happen; these
+ * raise what a change did not — stock that became expiring or expired with the passage of time,
+ * a store setting or reorder point changed since — and resolve alerts that no longer hold. Each
+ * is set-based (alerts.service syncStoreAlerts): the items whose alerts would open, escalate or
+ * resolve are locked and set in one statement, and events are written only for those (with
+ * `source` and `jobId`); an item whose alert stands unchanged writes nothing.
  *
- * Idempotent under at-least-once delivery: the events and the job's progress mark (100) commit in
- * one transaction, and a run that finds its mark writes nothing again.
+ * Idempotent under at-least-once delivery: the alerts, their events and the job's progress mark
+ * (100) commit in one transaction; a run that finds its mark does nothing, and a second run of the
+ * same day finds nothing to change.
  */
 export function defineInventoryJobs(queue: JobQueue, db: Kysely<DB>, settings: StoreSettings): void {
   queue.define<{ daysAhead?: number }>({
     type: 'inventory:check_expiry',
-    description: "Warn about stock that expires within the store's expiry warning days (or daysAhead)",
+    description:
+      "Open, escalate and resolve expiry alerts by the store's expiry warning days; daysAhead only widens the count reported",
     startPermission: 'inventory:write',
     payloadSchema: Type.Object(
       {
         daysAhead: Type.Optional(
-          Type.Integer({ minimum: 0, maximum: 365, description: "Instead of the store's expiryWarningDays" }),
+          Type.Integer({
+            minimum: 0,
+            maximum: 365,
+            description:
+              "Count the items expiring within this many days instead of the store's expiryWarningDays (alerts always follow the store's setting, as stock changes do)",
+          }),
         ),
       },
       { additionalProperties: false },
@@ -31,44 +43,30 @@ export function defineInventoryJobs(queue: JobQueue, db: Kysely<DB>, settings: S
     run: (job) =>
       once(db, job, async (trx, orgId) => {
         const ctx = await loadContext(trx, orgId, settings);
-        const by =
-          job.payload.daysAhead === undefined ? ctx.expiringBy : addDays(ctx.today, job.payload.daysAhead);
-        const result = await sql`
-          insert into outbox_events (org_id, type, payload)
-          select i.org_id, 'alert:expiry_warning',
-                 jsonb_build_object(
-                   'itemId', i.id, 'itemName', i.description, 'expiryDate', i.earliest_expiry,
-                   'daysUntilExpiry', i.earliest_expiry - ${ctx.today}::date,
-                   'currentStock', i.remaining_stock, 'source', ${job.type}::text, 'jobId', ${job.id}::text)
-            from inventory_items i
-           where i.org_id = ${orgId} and i.deleted_at is null
-             and i.remaining_stock > 0 and i.earliest_expiry <= ${by}::date`.execute(trx);
-        return { expiringItems: Number(result.numAffectedRows ?? 0), expiringBy: by };
+        const alerts = await syncStoreAlerts(trx, orgId, ctx, 'expiry', { source: job.type, jobId: job.id });
+        const { qualifying, ...changed } = alerts;
+        if (job.payload.daysAhead === undefined) {
+          return { expiringItems: qualifying, expiringBy: ctx.expiringBy, alerts: changed };
+        }
+        const by = addDays(ctx.today, job.payload.daysAhead);
+        return { expiringItems: await countExpiring(trx, orgId, by), expiringBy: by, alerts: changed };
       }),
   });
 
   queue.define({
     type: 'inventory:low_stock_check',
-    description: "Alert on items at or below their reorder point (else the store's low stock threshold)",
+    description:
+      "Open, escalate and resolve low stock alerts: items at or below their reorder point (else the store's low stock threshold)",
     startPermission: 'inventory:write',
     defaultSchedule: { name: 'Generate low stock alerts', cron: '0 8 * * *' },
     run: (job) =>
       once(db, job, async (trx, orgId) => {
         const ctx = await loadContext(trx, orgId, settings);
-        const result = await sql`
-          insert into outbox_events (org_id, type, payload)
-          select i.org_id, 'alert:low_stock',
-                 jsonb_build_object(
-                   'itemId', i.id, 'itemName', i.description, 'currentStock', i.remaining_stock,
-                   'threshold', coalesce(i.reorder_point, ${ctx.lowStockThreshold}::numeric),
-                   'category', i.category, 'location', i.location,
-                   'source', ${job.type}::text, 'jobId', ${job.id}::text)
-            from inventory_items i
-           where i.org_id = ${orgId} and i.deleted_at is null
-             and i.remaining_stock <= coalesce(i.reorder_point, ${ctx.lowStockThreshold}::numeric)`.execute(
-          trx,
-        );
-        return { lowStockItems: Number(result.numAffectedRows ?? 0) };
+        const { qualifying, ...changed } = await syncStoreAlerts(trx, orgId, ctx, 'low_stock', {
+          source: job.type,
+          jobId: job.id,
+        });
+        return { lowStockItems: qualifying, alerts: changed };
       }),
   });
 }
@@ -81,7 +79,7 @@ async function once(
 ): Promise<Record<string, unknown>> {
   const orgId = job.orgId;
   if (!orgId) throw new Error(`${job.type} needs a store`);
-  return withTenant(db, orgId, async (trx) => {
+  return withTenantRetry(db, orgId, async (trx) => {
     const done = await trx
       .selectFrom('job_progress')
       .select('progress')

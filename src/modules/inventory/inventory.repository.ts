@@ -742,3 +742,16 @@ export async function softDelete(db: Executor, orgId: string, id: string) {
 }
 
 export type ItemWithShelfLife = Awaited<ReturnType<typeof findItems>>[number];
+
+/** How many live items have stock expiring on or before `by` (the expiry check's report). */
+export async function countExpiring(db: Executor, orgId: string, by: string): Promise<number> {
+  const row = await db
+    .selectFrom('inventory_items')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('org_id', '=', orgId)
+    .where('deleted_at', 'is', null)
+    .where('remaining_stock', '>', 0 as never)
+    .where('earliest_expiry', '<=', by as never)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}

@@ -10,6 +10,7 @@ import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { barcodeColumns } from './barcode.ts';
 import { correctSearch } from './spelling.ts';
+import { syncItemAlerts } from '../alerts/alerts.service.ts';
 import * as repo from './inventory.repository.ts';
 import type { ItemRow, StatusContext } from './inventory.repository.ts';
 import type {
@@ -140,11 +141,6 @@ export async function loadContext(
   };
 }
 
-/** The stock level at or under which an item is low: its reorder point, else the store's threshold. */
-function thresholdOf(row: Pick<ItemRow, 'reorder_point'>, ctx: StatusContext): number {
-  return row.reorder_point === null ? ctx.lowStockThreshold : Number(row.reorder_point);
-}
-
 const insufficient = (available: number, requested: number, lotId?: string) =>
   new AppError(
     409,
@@ -244,38 +240,8 @@ export async function applyStockChange(
       },
     },
   ];
-  const threshold = thresholdOf(item, ctx);
-  if (before > threshold && after <= threshold) {
-    events.push({
-      type: 'alert:low_stock',
-      payload: {
-        itemId: item.id,
-        itemName: item.description,
-        currentStock: after,
-        threshold,
-        category: item.category,
-        location: item.location,
-      },
-    });
-  }
-  const newExpiry = isoDate(totals.earliest_expiry);
-  const oldExpiry = isoDate(item.earliest_expiry);
-  const nowExpiring = newExpiry !== null && newExpiry <= ctx.expiringBy;
-  const wasExpiring = oldExpiry !== null && oldExpiry <= ctx.expiringBy && before > 0;
-  if (deltaMilli > 0 && nowExpiring && (!wasExpiring || newExpiry !== oldExpiry)) {
-    events.push({
-      type: 'alert:expiry_warning',
-      payload: {
-        itemId: item.id,
-        itemName: item.description,
-        expiryDate: newExpiry,
-        daysUntilExpiry: daysBetween(ctx.today, newExpiry),
-        currentStock: after,
-      },
-    });
-  }
-  // The ledger row, its history row and the events in one statement (a round trip each was 3 of
-  // the ~11 statements of an adjustment, all under the item's row lock).
+  // The ledger row, its history row and the stock event in one statement (a round trip each was 3
+  // of the ~11 statements of an adjustment, all under the item's row lock).
   const entry = {
     type,
     reason: change.reason,
@@ -297,6 +263,9 @@ export async function applyStockChange(
     },
     events,
   );
+  // The item's alerts from its new totals, one statement: opened, updated or resolved, with their
+  // events after the stock event (only when one opens, gets worse or resolves).
+  await syncItemAlerts(trx, orgId, item.id, ctx);
   return {
     movement: { id: movement.id, ...entry, occurredAt: new Date(movement.occurred_at).toISOString() },
   };
@@ -360,6 +329,7 @@ export async function applyItemUpdate(
       ctx,
     );
   }
+  let expiryChanged = false;
   if (body.expirationDate !== undefined && !increasing) {
     const lots = await repo.fefoLots(trx, orgId, id);
     if (lots.length !== 1) {
@@ -377,8 +347,12 @@ export async function applyItemUpdate(
       await repo.insertChanges(trx, orgId, id, userId, [
         { field: 'expirationDate', oldValue: isoDate(lot.expiration_date), newValue: body.expirationDate },
       ]);
+      expiryChanged = true;
     }
   }
+  // A stock change set the alerts already; a new expiry date or reorder point (the low-stock
+  // threshold) without one changes them too.
+  if (expiryChanged || values.reorder_point !== undefined) await syncItemAlerts(trx, orgId, id, ctx);
 }
 
 /**
@@ -518,6 +492,8 @@ export class InventoryService {
       await repo.insertChanges(trx, auth.orgId, id, auth.userId, [
         { field: 'deleted', oldValue: false, newValue: true },
       ]);
+      // Its live alerts resolve as item_deleted (the UPDATE above holds the item's row lock).
+      await syncItemAlerts(trx, auth.orgId, id, await loadContext(trx, auth.orgId, this.#settings));
     });
   }
 

@@ -829,13 +829,19 @@ describe('stock adjustments', () => {
       location: 'Aisle 1',
     });
     await adjust(t.app, admin, item.id, { adjustment: -8, reason: 'sold' });
+    // Still low: the open alert's details follow, no second alert event.
+    await adjust(t.app, admin, item.id, { adjustment: -1, reason: 'sold' });
     await adjust(t.app, admin, item.id, { adjustment: 10, reason: 'received', expirationDate: inDays(1) });
     const written = await events(item.id);
+    // Alerts are rows (src/modules/alerts): an event when one opens, gets worse or resolves. The
+    // receipt replenished the lettuce (its low-stock alert resolves) and brought stock expiring tomorrow.
     expect(written.map((event) => event.type)).toEqual([
       'inventory:stock_updated',
       'inventory:stock_updated',
       'alert:low_stock',
       'inventory:stock_updated',
+      'inventory:stock_updated',
+      'alert:resolved',
       'alert:expiry_warning',
     ]);
     expect(written[1]!.payload).toMatchObject({
@@ -851,15 +857,25 @@ describe('stock adjustments', () => {
       threshold: 5,
       category: 'Produce',
       location: 'Aisle 1',
+      kind: 'low_stock',
+      severity: 'warning',
+      state: 'open',
     });
-    expect(written[4]!.payload).toMatchObject({
+    expect(written[5]!.payload).toMatchObject({
+      alertId: written[2]!.payload.alertId,
+      kind: 'low_stock',
+      resolution: 'replenished',
+    });
+    expect(written[6]!.payload).toMatchObject({
       expiryDate: inDays(1),
       daysUntilExpiry: 1,
-      currentStock: 14,
+      currentStock: 13,
+      kind: 'expiry',
+      severity: 'warning',
     });
     // A refused change writes no event.
     await adjust(t.app, admin, item.id, { adjustment: -100, reason: 'sold' });
-    expect(await events(item.id)).toHaveLength(5);
+    expect(await events(item.id)).toHaveLength(7);
   });
 });
 

@@ -43,13 +43,21 @@ async function waitForStatus(session: Session, id: string, status: string) {
 const db = () => t.testDatabase.database.db;
 
 describe('POST /v1/jobs and the job status', () => {
-  it('runs the expiry check for the store and writes expiry alerts to the outbox', async () => {
+  it('runs the expiry check for the store and opens the expiry alerts time raised, with their events', async () => {
     const soon = await createItem(t.app, admin, {
       description: 'Greek Yogurt 500g',
       remainingStock: 12,
       qtyShipped: 12,
-      expirationDate: inDays(1),
+      expirationDate: inDays(30),
     });
+    // Stock that became expiring with time, not through a stock change (which opens its alert
+    // itself): the lot's date moves, as the calendar would.
+    await sql`update inventory_lots set expiration_date = ${inDays(1)}::date where item_id = ${soon.id}`.execute(
+      db(),
+    );
+    await sql`update inventory_items set earliest_expiry = ${inDays(1)}::date where id = ${soon.id}`.execute(
+      db(),
+    );
     await createItem(t.app, admin, {
       description: 'Rice 5kg',
       remainingStock: 40,
@@ -74,7 +82,11 @@ describe('POST /v1/jobs and the job status', () => {
     expect(['pending', 'processing', 'completed']).toContain(queued.status);
 
     const done = await waitForStatus(admin, queued.id, 'completed');
-    expect(done).toMatchObject({ progress: 100, attempts: 1, result: { expiringItems: 1 } });
+    expect(done).toMatchObject({
+      progress: 100,
+      attempts: 1,
+      result: { expiringItems: 1, alerts: { opened: 1, escalated: 0, resolved: 0 } },
+    });
     expect(Date.parse(done.completedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
 
     const { rows } = await sql<{ org_id: string; payload: Record<string, unknown> }>`
@@ -88,6 +100,9 @@ describe('POST /v1/jobs and the job status', () => {
           itemName: 'Greek Yogurt 500g',
           daysUntilExpiry: 1,
           currentStock: 12,
+          kind: 'expiry',
+          severity: 'warning',
+          state: 'open',
           source: 'inventory:check_expiry',
         }),
       },

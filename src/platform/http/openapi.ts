@@ -381,6 +381,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: 'Items, lots with expiry, the stock ledger, search, import, barcodes',
         },
         {
+          name: 'alerts',
+          description: 'Low-stock and expiry alerts: one live alert per item and kind, resolved by itself',
+        },
+        {
           name: 'jobs',
           description: "Background jobs: start, follow, cancel, retry; the store's schedules",
         },

@@ -47,7 +47,7 @@ export const SubscribeBody = Type.Object({
   }),
   preferences: PushPreferences,
   expirationTime: Type.Optional(
-    Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    Type.Union([Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 }), Type.Null()], {
       description: 'As PushSubscription.toJSON() gives it; accepted and not used',
     }),
   ),

@@ -76,7 +76,7 @@ export class Browser {
  */
 export class PushService {
   readonly requests: PushRequest[] = [];
-  readonly #statuses = new Map<string, number>();
+  readonly #statuses = new Map<string, number[]>();
   readonly #waiters: Array<{ path: string; resolve: (request: PushRequest) => void }> = [];
   readonly agent = new Agent({ ca: fixture('cert.pem') });
   #server: Server | undefined;
@@ -90,7 +90,9 @@ export class PushService {
         const path = req.url ?? '';
         const request = { path, headers: req.headers, body: Buffer.concat(chunks) };
         this.requests.push(request);
-        res.statusCode = this.#statuses.get(path) ?? 201;
+        // Each request takes the next status; the last one stays.
+        const statuses = this.#statuses.get(path) ?? [201];
+        res.statusCode = statuses.length > 1 ? statuses.shift()! : (statuses[0] ?? 201);
         res.end();
         for (const waiter of this.#waiters.filter((w) => w.path === path)) {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
@@ -107,10 +109,10 @@ export class PushService {
     return this.#origin;
   }
 
-  /** A new browser with an endpoint on this service, answered with `status`. */
-  browser(status = 201): Browser {
+  /** A new browser with an endpoint on this service, answered with `statuses` in turn (201 by default). */
+  browser(...statuses: number[]): Browser {
     const path = `/push/${randomUUID()}`;
-    this.#statuses.set(path, status);
+    this.#statuses.set(path, statuses.length > 0 ? statuses : [201]);
     return new Browser(`${this.#origin}${path}`);
   }
 
@@ -132,6 +134,16 @@ export class PushService {
         },
       });
     });
+  }
+
+  /** Waits (bounded) until the browser's endpoint has had `count` requests; returns them. */
+  async pushes(browser: Browser, count: number, timeoutMs = 60_000): Promise<PushRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pushesTo(browser).length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} pushes to ${browser.endpoint}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return this.pushesTo(browser);
   }
 
   pushesTo(browser: Browser): PushRequest[] {

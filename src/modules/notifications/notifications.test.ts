@@ -157,6 +157,22 @@ describe('web push', () => {
     expect((await inbox(employee)).data[0]).toMatchObject({ title: 'Hello', read: false });
   });
 
+  it('retries a push the service could not take (503), with backoff, until it is delivered', async () => {
+    const busy = push.browser(503, 201);
+    await subscribe(employee, busy);
+    await send('POST', '/v1/notifications/send', admin, {
+      userId: employee.user.id,
+      type: 'error',
+      title: 'Till 3 offline',
+      message: 'Till 3 lost its connection',
+    });
+    const [refused, delivered] = await push.pushes(busy, 2);
+    expect(JSON.parse(busy.decrypt(refused!.body)).title).toBe('Till 3 offline');
+    expect(JSON.parse(busy.decrypt(delivered!.body)).title).toBe('Till 3 offline');
+    // Still subscribed: a 503 is the service's trouble, not the browser's.
+    expect((await subscriptions(employee)).map((s) => s.endpoint)).toContain(busy.endpoint);
+  });
+
   it('keeps one subscription per endpoint: subscribing again updates it, for whoever is signed in', async () => {
     const browser = push.browser();
     expect((await subscribe(admin, browser)).statusCode).toBe(201);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:https';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import helmet from 'helmet';
@@ -29,6 +30,12 @@ import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { JobsService } from './modules/jobs/jobs.service.ts';
 import { registerJobMetrics } from './modules/jobs/jobs.metrics.ts';
 import { Scheduler } from './modules/jobs/scheduler.ts';
+import { defineNotificationJobs } from './modules/notifications/notifications.jobs.ts';
+import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
+import { NotificationsService } from './modules/notifications/notifications.service.ts';
+import { Notifier } from './modules/notifications/notifier.ts';
+import { PushSender } from './modules/notifications/push.ts';
+import { resolveVapidKeys } from './modules/notifications/vapid.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { purchaseOrderRoutes, receiptRoutes } from './modules/purchasing/purchasing.routes.ts';
 import { PurchasingService } from './modules/purchasing/purchasing.service.ts';
@@ -77,6 +84,11 @@ export interface BuildOptions {
    * started the usual way always checks.
    */
   checkSessions?: boolean;
+  /**
+   * Internal, for tests only: the HTTPS agent web pushes go out through, so a test's local push
+   * service (with its own certificate) is trusted. Not configurable.
+   */
+  pushAgent?: Agent;
 }
 
 /**
@@ -117,6 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // Before opening anything: a missing production secret is a configuration error.
   const jwtSecret = resolveJwtSecret(config, app.log);
+  const vapid = resolveVapidKeys(config, app.log);
   const platform = await createPlatform(config, app.log, options.platform, jwtSecret);
   app.decorate('platform', platform);
   app.decorate('config', config);
@@ -259,6 +272,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       title: `Backup of ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     }),
   );
+
+  // notifier.notifyUsers(trx, orgId, …) is how a module notifies members in its own transaction.
+  const notifier = new Notifier(platform.queue);
+  const pushSender = new PushSender(vapid, options.pushAgent);
+  await app.register(notificationsRoutes, {
+    prefix: '/v1/notifications',
+    service: new NotificationsService({
+      db,
+      notifier,
+      vapidPublicKey: pushSender.publicKey,
+      pushEndpointHosts: config.pushEndpointHosts,
+    }),
+    guard,
+  });
+  defineNotificationJobs({
+    queue: platform.queue,
+    db,
+    sender: pushSender,
+    settings: storeSettings,
+    mailer: platform.mailer,
+    publicAppUrl: config.publicAppUrl,
+  });
 
   defineVendorJobs(platform.queue, db, storeSettings);
   defineInventoryJobs(platform.queue, db, storeSettings);

@@ -50,6 +50,10 @@ export interface Config {
   fileDownloadRedirect: boolean;
   receiptShortDatedShare: number;
   receiptOverTolerance: number;
+  vapidPublicKey: string | undefined;
+  vapidPrivateKey: string | undefined;
+  vapidSubject: string | undefined;
+  pushEndpointHosts: string[];
 }
 
 export type StorageDriver = 'local' | 's3';
@@ -138,6 +142,38 @@ const origins: Parser<string[]> = (raw) => {
 };
 
 const text: Parser<string> = (raw) => raw;
+
+/** base64url (padding allowed) of exactly `bytes` bytes, checked by `first` when given. */
+const base64urlKey =
+  (bytes: number, what: string, first?: number): Parser<string> =>
+  (raw) => {
+    const unpadded = raw.replace(/=+$/, '');
+    const decoded = /^[A-Za-z0-9_-]+$/.test(unpadded) ? Buffer.from(unpadded, 'base64url') : undefined;
+    if (!decoded || decoded.length !== bytes || (first !== undefined && decoded[0] !== first))
+      throw new Error(
+        `must be ${what} (${bytes} bytes, base64url), as 'npx web-push generate-vapid-keys' prints`,
+      );
+    return unpadded;
+  };
+
+/** The VAPID contact: a mailto: or https: URL. */
+const vapidSubject: Parser<string> = (raw) => {
+  if (!/^mailto:[^@\s]+@[^@\s]+$/.test(raw) && !/^https:\/\/[^\s/]+/.test(raw))
+    throw new Error('must be a mailto: address or an https: URL where the push services can reach you');
+  return raw;
+};
+
+/** Host names, or `*.domain` for any host under a domain, or `*` for any host. */
+const hostPatterns: Parser<string[]> = (raw) => {
+  const list = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const pattern of list)
+    if (pattern !== '*' && !/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/.test(pattern))
+      throw new Error(`'${pattern}' is not a host name, '*.domain' or '*'`);
+  return list;
+};
 
 /** Every key the service reads, in the order the README documents them. */
 export const CONFIG_KEYS = [
@@ -442,6 +478,37 @@ export const CONFIG_KEYS = [
     defaultValue: '0.10',
     parse: decimal(0, 10),
   } satisfies KeySpec<'receiptOverTolerance'>,
+  {
+    env: 'VAPID_PUBLIC_KEY',
+    field: 'vapidPublicKey',
+    description:
+      'Web push VAPID public key (base64url P-256 point), with VAPID_PRIVATE_KEY; required in production on PostgreSQL, else a pair is generated once under DATA_DIR',
+    defaultValue: undefined,
+    parse: base64urlKey(65, 'an uncompressed P-256 public key', 0x04),
+  } satisfies KeySpec<'vapidPublicKey'>,
+  {
+    env: 'VAPID_PRIVATE_KEY',
+    field: 'vapidPrivateKey',
+    description: 'Web push VAPID private key (base64url, 32 bytes), the pair of VAPID_PUBLIC_KEY',
+    defaultValue: undefined,
+    parse: base64urlKey(32, 'a P-256 private key'),
+  } satisfies KeySpec<'vapidPrivateKey'>,
+  {
+    env: 'VAPID_SUBJECT',
+    field: 'vapidSubject',
+    description:
+      "Contact the push services see in VAPID (mailto: or https:); required in production on PostgreSQL, else 'mailto:ops@freshchoice.local'",
+    defaultValue: undefined,
+    parse: vapidSubject,
+  } satisfies KeySpec<'vapidSubject'>,
+  {
+    env: 'PUSH_ENDPOINT_HOSTS',
+    field: 'pushEndpointHosts',
+    description:
+      'Push services a subscription endpoint may point at (hosts, *.domain, or * for any): the server POSTs to these URLs',
+    defaultValue: '*.googleapis.com,*.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com',
+    parse: hostPatterns,
+  } satisfies KeySpec<'pushEndpointHosts'>,
 ] as const;
 
 /**
@@ -483,6 +550,9 @@ function combinationProblems(config: Config): string[] {
   }
   if (Boolean(config.s3AccessKeyId) !== Boolean(config.s3SecretAccessKey)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all');
+  }
+  if (Boolean(config.vapidPublicKey) !== Boolean(config.vapidPrivateKey)) {
+    problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are set together or not at all');
   }
   return problems;
 }

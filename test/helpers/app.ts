@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { type BuildOptions, buildApp } from '../../src/app.ts';
 import { type Config, configWith } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { tempDir } from './files.ts';
@@ -29,6 +29,8 @@ export async function createTestApp(
   overrides: Partial<Config> = {},
   /** Runs before the app is ready: register extra routes a test needs. */
   configure?: (app: FastifyInstance) => void,
+  /** More build options (e.g. the push agent a local push service needs). */
+  build: Omit<BuildOptions, 'platform'> = {},
 ): Promise<TestApp> {
   const testDatabase = await createTestDatabase();
   const config = configWith({
@@ -43,6 +45,7 @@ export async function createTestApp(
     ...overrides,
   });
   const app = await buildApp(config, {
+    ...build,
     platform: { database: testDatabase.database, rateLimitKeyPrefix: TEST_RATE_LIMIT_KEY_PREFIX },
   });
   configure?.(app);

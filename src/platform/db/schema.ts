@@ -430,8 +430,63 @@ export interface AlertsTable {
   resolution: string | null;
 }
 
+export type NotificationCategory = 'lowStock' | 'expiry' | 'invoices' | 'reports' | 'message';
+export type NotificationType = 'info' | 'warning' | 'error' | 'success';
+
+export interface PushSubscriptionsTable {
+  id: Generated<string>;
+  org_id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  low_stock: boolean;
+  expiry: boolean;
+  invoices: boolean;
+  reports: boolean;
+  user_agent: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_pushed_at: Date | null;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  org_id: string;
+  user_id: string;
+  category: NotificationCategory;
+  type: NotificationType;
+  title: string;
+  message: string;
+  data: Json<unknown> | null;
+  actions: Json<Array<{ action: string; title: string; url?: string }>>;
+  created_by: string | null;
+  created_at: Timestamp;
+  read_at: Date | null;
+}
+
+export interface NotificationPreferencesTable {
+  user_id: string;
+  org_id: string;
+  email_digest: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface NotificationDigestsTable {
+  org_id: string;
+  user_id: string;
+  /** The store-local day, 'YYYY-MM-DD'. */
+  day: DateColumn;
+  alerts: number;
+  queued_at: Timestamp;
+}
+
 export interface DB {
   alerts: AlertsTable;
+  push_subscriptions: PushSubscriptionsTable;
+  notifications: NotificationsTable;
+  notification_preferences: NotificationPreferencesTable;
+  notification_digests: NotificationDigestsTable;
   files: FilesTable;
   inventory_item_counts: InventoryItemCountsTable;
   vendors: VendorsTable;

@@ -397,6 +397,10 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           name: 'purchasing',
           description: 'Purchase orders to vendors (states, PDF, e-mail) and receipts of what arrived',
         },
+        {
+          name: 'notifications',
+          description: 'Web push subscriptions and preferences, the in-app inbox, admin messages',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -1,0 +1,197 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
+import { createItem } from '../../../test/helpers/inventory.ts';
+import type { AlertKind, AlertSeverity, AlertState } from '../../platform/db/schema.ts';
+import { Scheduler } from '../jobs/scheduler.ts';
+import { DIGEST_JOB } from './notifications.jobs.ts';
+
+interface Received {
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server on loopback receives the digests. */
+describe('the daily e-mail digest', () => {
+  const received: Received[] = [];
+  const waiters: Array<() => void> = [];
+  let server: SMTPServer;
+  let t: TestApp;
+  let admin: Session;
+  let quiet: Session;
+
+  beforeAll(async () => {
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => {
+          raw += chunk.toString();
+        });
+        stream.on('end', () => {
+          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw });
+          for (const wake of waiters.splice(0)) wake();
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as AddressInfo;
+    t = await createTestApp({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: 'Shop <shop@example.com>' });
+    admin = await registerStore(t.app, 'Digest Grocer');
+    quiet = await registerStore(t.app, 'Quiet Grocer');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  /** The first mail to `to`, waiting for it (bounded). */
+  async function mailTo(to: string, seconds = 30): Promise<Received> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const mail = received.find((message) => message.to.includes(to));
+      if (mail) return mail;
+      if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${seconds} s`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 500);
+      });
+    }
+  }
+
+  async function runDigest(session: Session) {
+    const started = await t.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: bearer(session),
+      payload: { type: DIGEST_JOB },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = started.json().data.job.id as string;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const job = (
+        await t.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: bearer(session) })
+      ).json().data;
+      if (job.status === 'completed' || job.status === 'failed') return job;
+      if (Date.now() > deadline) throw new Error(`digest job still ${job.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async function alert(
+    session: Session,
+    itemId: string,
+    kind: AlertKind,
+    severity: AlertSeverity,
+    details: Record<string, unknown>,
+    state: AlertState = 'open',
+  ) {
+    await t.testDatabase.database.db
+      .insertInto('alerts')
+      .values({
+        org_id: session.user.organization.id,
+        item_id: itemId,
+        kind,
+        severity,
+        state,
+        details: JSON.stringify(details),
+        ...(state === 'resolved' ? { resolved_at: new Date(), resolution: 'replenished' } : {}),
+        ...(state === 'acknowledged' ? { acknowledged_at: new Date() } : {}),
+      })
+      .execute();
+  }
+
+  const digestOn = (session: Session, on = true) =>
+    t.app.inject({
+      method: 'PUT',
+      url: '/v1/notifications/preferences',
+      headers: bearer(session),
+      payload: { emailDigest: on },
+    });
+
+  it('mails the store’s live alerts, grouped by kind and severity, once a day, to members who want it', async () => {
+    const milk = await createItem(t.app, admin, {
+      description: 'Whole Milk 1l',
+      remainingStock: 2,
+      qtyShipped: 2,
+    });
+    const eggs = await createItem(t.app, admin, {
+      description: 'Free Range Eggs',
+      remainingStock: 1,
+      qtyShipped: 1,
+    });
+    const yogurt = await createItem(t.app, admin, {
+      description: 'Greek Yogurt',
+      remainingStock: 6,
+      qtyShipped: 6,
+    });
+    const bread = await createItem(t.app, admin, {
+      description: 'Sourdough Loaf',
+      remainingStock: 9,
+      qtyShipped: 9,
+    });
+    await alert(admin, milk.id, 'low_stock', 'critical', {
+      itemName: 'Whole Milk 1l',
+      currentStock: 2,
+      threshold: 10,
+    });
+    await alert(admin, eggs.id, 'low_stock', 'warning', { currentStock: 1, threshold: 3 }, 'acknowledged');
+    await alert(admin, yogurt.id, 'expiry', 'warning', {
+      expiryDate: '2030-01-02',
+      daysUntilExpiry: 2,
+      currentStock: 6,
+    });
+    await alert(admin, bread.id, 'low_stock', 'critical', { currentStock: 0, threshold: 5 }, 'resolved');
+
+    // Nobody has the digest on yet: no mail.
+    expect((await runDigest(admin)).result).toMatchObject({ alerts: 3, mailed: 0 });
+    expect((await digestOn(admin)).statusCode).toBe(200);
+    expect((await digestOn(quiet)).statusCode).toBe(200);
+
+    const first = await runDigest(admin);
+    expect(first).toMatchObject({ status: 'completed', result: { alerts: 3, mailed: 1 } });
+    const mail = await mailTo(admin.user.email);
+    const text = mail.raw.replace(/=\r?\n/g, '');
+    expect(text).toMatch(/Subject: Digest Grocer: 3 live alerts/);
+    expect(text).toContain('Low stock (2)');
+    expect(text).toContain('Expiry (1)');
+    expect(text).toContain('Whole Milk 1l: 2 in stock, threshold 10');
+    expect(text).toContain('Free Range Eggs: 1 in stock, threshold 3 [acknowledged]');
+    expect(text).toContain('Greek Yogurt: expires 2030-01-02 (in 2 days), 6 units');
+    // Kinds, then severities (critical first) within each kind.
+    const lowStock = text.indexOf('Low stock (2)');
+    const order = ['  Critical (1)', 'Whole Milk 1l', '  Warning (1)', 'Free Range Eggs'].map((line) =>
+      text.indexOf(line, lowStock),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order[0]).toBeGreaterThan(lowStock);
+    expect(text).not.toContain('Sourdough Loaf');
+
+    // Run again the same day (a retry, or by hand): nobody is mailed twice.
+    expect((await runDigest(admin)).result).toMatchObject({ alerts: 3, mailed: 0 });
+    const days = await t.testDatabase.database.db
+      .selectFrom('notification_digests')
+      .select(['user_id', 'alerts'])
+      .execute();
+    expect(days).toEqual([{ user_id: admin.user.id, alerts: 3 }]);
+
+    // A store with no live alerts mails nobody, though its admin wants the digest.
+    expect((await runDigest(quiet)).result).toMatchObject({ alerts: 0, mailed: 0 });
+    expect(received.filter((m) => m.to.includes(quiet.user.email))).toEqual([]);
+    expect(received.filter((m) => m.to.includes(admin.user.email))).toHaveLength(1);
+  });
+
+  it('runs every day at 07:00 store time', async () => {
+    await new Scheduler(t.app.platform.database.db, t.app.platform.queue, t.app.log, 300).tick(new Date());
+    const response = await t.app.inject({ method: 'GET', url: '/v1/schedules', headers: bearer(admin) });
+    const schedule = (response.json().data as Array<{ type: string; cron: string; builtin: boolean }>).find(
+      (s) => s.type === DIGEST_JOB,
+    );
+    expect(schedule).toMatchObject({ cron: '0 7 * * *', builtin: true });
+  });
+});

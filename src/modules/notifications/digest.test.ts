@@ -3,10 +3,13 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
-import { createItem } from '../../../test/helpers/inventory.ts';
-import type { AlertKind, AlertSeverity, AlertState } from '../../platform/db/schema.ts';
+import { adjust, createItem } from '../../../test/helpers/inventory.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
+import { addDays, todayIn } from '../inventory/inventory.service.ts';
 import { DIGEST_JOB } from './notifications.jobs.ts';
+
+/** A day counted from the store's today (registered stores keep time in UTC). */
+const inDays = (days: number) => addDays(todayIn('UTC'), days);
 
 interface Received {
   to: string[];
@@ -83,29 +86,6 @@ describe('the daily e-mail digest', () => {
     }
   }
 
-  async function alert(
-    session: Session,
-    itemId: string,
-    kind: AlertKind,
-    severity: AlertSeverity,
-    details: Record<string, unknown>,
-    state: AlertState = 'open',
-  ) {
-    await t.testDatabase.database.db
-      .insertInto('alerts')
-      .values({
-        org_id: session.user.organization.id,
-        item_id: itemId,
-        kind,
-        severity,
-        state,
-        details: JSON.stringify(details),
-        ...(state === 'resolved' ? { resolved_at: new Date(), resolution: 'replenished' } : {}),
-        ...(state === 'acknowledged' ? { acknowledged_at: new Date() } : {}),
-      })
-      .execute();
-  }
-
   const digestOn = (session: Session, on = true) =>
     t.app.inject({
       method: 'PUT',
@@ -115,38 +95,50 @@ describe('the daily e-mail digest', () => {
     });
 
   it('mails the store’s live alerts, grouped by kind and severity, once a day, to members who want it', async () => {
+    // The alerts come from stock changes through the API, as in a store (alerts/ opens them).
     const milk = await createItem(t.app, admin, {
       description: 'Whole Milk 1l',
       remainingStock: 2,
-      qtyShipped: 2,
+      reorderPoint: 10,
     });
     const eggs = await createItem(t.app, admin, {
       description: 'Free Range Eggs',
       remainingStock: 1,
-      qtyShipped: 1,
+      reorderPoint: 3,
     });
+    // Sold out: its low-stock alert turns critical; staff acknowledge it.
+    expect((await adjust(t.app, admin, eggs.id, { adjustment: -1, reason: 'sold' })).statusCode).toBe(200);
     const yogurt = await createItem(t.app, admin, {
       description: 'Greek Yogurt',
       remainingStock: 6,
-      qtyShipped: 6,
+      reorderPoint: 1,
+      expirationDate: inDays(2),
     });
     const bread = await createItem(t.app, admin, {
       description: 'Sourdough Loaf',
       remainingStock: 9,
-      qtyShipped: 9,
+      reorderPoint: 10,
     });
-    await alert(admin, milk.id, 'low_stock', 'critical', {
-      itemName: 'Whole Milk 1l',
-      currentStock: 2,
-      threshold: 10,
+    // Replenished: its alert resolves and stays out of the digest.
+    expect((await adjust(t.app, admin, bread.id, { adjustment: 5, reason: 'received' })).statusCode).toBe(
+      200,
+    );
+    const live = (await t.app.inject({ method: 'GET', url: '/v1/alerts', headers: bearer(admin) })).json()
+      .data.alerts as Array<{ id: string; itemId: string; kind: string; severity: string }>;
+    expect(live.map((row) => [row.itemId, row.kind, row.severity]).sort()).toEqual(
+      [
+        [milk.id, 'low_stock', 'warning'],
+        [eggs.id, 'low_stock', 'critical'],
+        [yogurt.id, 'expiry', 'info'],
+      ].sort(),
+    );
+    const eggsAlert = live.find((row) => row.itemId === eggs.id)!;
+    const acknowledged = await t.app.inject({
+      method: 'POST',
+      url: `/v1/alerts/${eggsAlert.id}/acknowledge`,
+      headers: bearer(admin),
     });
-    await alert(admin, eggs.id, 'low_stock', 'warning', { currentStock: 1, threshold: 3 }, 'acknowledged');
-    await alert(admin, yogurt.id, 'expiry', 'warning', {
-      expiryDate: '2030-01-02',
-      daysUntilExpiry: 2,
-      currentStock: 6,
-    });
-    await alert(admin, bread.id, 'low_stock', 'critical', { currentStock: 0, threshold: 5 }, 'resolved');
+    expect(acknowledged.statusCode, acknowledged.body).toBe(200);
 
     // Nobody has the digest on yet: no mail.
     expect((await runDigest(admin)).result).toMatchObject({ alerts: 3, mailed: 0 });
@@ -161,11 +153,11 @@ describe('the daily e-mail digest', () => {
     expect(text).toContain('Low stock (2)');
     expect(text).toContain('Expiry (1)');
     expect(text).toContain('Whole Milk 1l: 2 in stock, threshold 10');
-    expect(text).toContain('Free Range Eggs: 1 in stock, threshold 3 [acknowledged]');
-    expect(text).toContain('Greek Yogurt: expires 2030-01-02 (in 2 days), 6 units');
+    expect(text).toContain('Free Range Eggs: 0 in stock, threshold 3 [acknowledged]');
+    expect(text).toContain(`Greek Yogurt: expires ${inDays(2)} (in 2 days), 6 units`);
     // Kinds, then severities (critical first) within each kind.
     const lowStock = text.indexOf('Low stock (2)');
-    const order = ['  Critical (1)', 'Whole Milk 1l', '  Warning (1)', 'Free Range Eggs'].map((line) =>
+    const order = ['  Critical (1)', 'Free Range Eggs', '  Warning (1)', 'Whole Milk 1l'].map((line) =>
       text.indexOf(line, lowStock),
     );
     expect(order).toEqual([...order].sort((a, b) => a - b));

@@ -44,11 +44,9 @@ export interface ConnectOptions {
 }
 
 export async function connectWs(url: string, options: ConnectOptions = {}): Promise<WsClient> {
-  const socket = new WebSocket(
-    url,
-    options.protocolToken ? ['access_token', options.protocolToken] : [],
-    { autoPong: options.autoPong ?? true },
-  );
+  const socket = new WebSocket(url, options.protocolToken ? ['access_token', options.protocolToken] : [], {
+    autoPong: options.autoPong ?? true,
+  });
   const messages: WsMessage[] = [];
   const waiters = new Set<() => void>();
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -58,7 +56,8 @@ export async function connectWs(url: string, options: ConnectOptions = {}): Prom
     }),
   );
   socket.on('message', (data) => {
-    messages.push(JSON.parse(data.toString()) as WsMessage);
+    const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString();
+    messages.push(JSON.parse(text) as WsMessage);
     for (const wake of waiters) wake();
   });
   await new Promise<void>((resolve, reject) => {
@@ -75,7 +74,9 @@ export async function connectWs(url: string, options: ConnectOptions = {}): Prom
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`condition not met in ${timeoutMs} ms; saw ${JSON.stringify(messages).slice(0, 4000)}`));
+        reject(
+          new Error(`condition not met in ${timeoutMs} ms; saw ${JSON.stringify(messages).slice(0, 4000)}`),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

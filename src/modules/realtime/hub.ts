@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { deliveryState, storeEventsBetween } from '../../platform/realtime/outbox.repository.ts';
@@ -160,7 +160,7 @@ export class Connection {
 
   start(subprotocolToken: string | undefined): void {
     this.#socket.on('message', (data, isBinary) => {
-      const text = isBinary ? undefined : data.toString();
+      const text = isBinary ? undefined : textOf(data);
       this.#enqueue(() => this.#onMessage(text));
     });
     this.#socket.on('pong', () => (this.#alive = true));
@@ -193,7 +193,10 @@ export class Connection {
     }
     if (message.type === 'auth') return this.#authenticate(message.token, message.lastEventId);
     if (!this.auth)
-      return this.#error('NOT_AUTHENTICATED', 'Send {"type":"auth","payload":{"token":"<accessToken>"}} first');
+      return this.#error(
+        'NOT_AUTHENTICATED',
+        'Send {"type":"auth","payload":{"token":"<accessToken>"}} first',
+      );
     switch (message.type) {
       case 'subscribe':
         return this.#subscribe(message.channels, message.lastEventId);
@@ -272,7 +275,8 @@ export class Connection {
     const added: Channel[] = [];
     for (const name of names) {
       if (!isChannel(name)) this.#error('UNKNOWN_CHANNEL', `There is no channel ${name}`, name);
-      else if (!mayRead(this.auth!, name)) this.#error('FORBIDDEN_CHANNEL', `Your role may not read ${name}`, name);
+      else if (!mayRead(this.auth!, name))
+        this.#error('FORBIDDEN_CHANNEL', `Your role may not read ${name}`, name);
       else {
         this.#channels.add(name);
         added.push(name);
@@ -281,7 +285,8 @@ export class Connection {
     this.#sendControl('subscribed', { channels: added, active: [...this.#channels] });
     // Delivery starts with the first subscription that holds a channel, from the resume point if
     // one was given (here or with auth); later subscriptions add channels to the live stream.
-    if (this.#cursor === undefined && this.#channels.size > 0) await this.#startDelivery(lastEventId ?? this.#resumeFrom);
+    if (this.#cursor === undefined && this.#channels.size > 0)
+      await this.#startDelivery(lastEventId ?? this.#resumeFrom);
   }
 
   /**
@@ -306,7 +311,8 @@ export class Connection {
         this.#sendControl('resync', {
           lastEventId,
           reason: lastEventId > state.lastSeq ? 'unknown_event_id' : 'retention_exceeded',
-          message: 'Events after your last id are no longer available: reload, then resume from the id of this stream',
+          message:
+            'Events after your last id are no longer available: reload, then resume from the id of this stream',
           resumeFrom: through,
         });
         this.#cursor = through;
@@ -447,6 +453,11 @@ export class Connection {
     clearTimeout(this.#expiringTimer);
     clearTimeout(this.#expiryTimer);
   }
+}
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
 }
 
 /** setTimeout's longest delay is 2^31-1 ms. */

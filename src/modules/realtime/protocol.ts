@@ -116,6 +116,9 @@ export function eventFrame(
   payload: unknown,
   createdAt: Date,
 ): EventFrame {
-  const head = JSON.stringify({ id: seq, type, channel, payload, timestamp: createdAt.toISOString() }).slice(0, -1);
+  const head = JSON.stringify({ id: seq, type, channel, payload, timestamp: createdAt.toISOString() }).slice(
+    0,
+    -1,
+  );
   return { seq, forUser: (userId) => `${head},"userId":${JSON.stringify(userId)}}` };
 }

@@ -37,9 +37,9 @@ export interface PublishResult {
  */
 export async function publishPending(db: Kysely<DB>, limit: number): Promise<PublishResult> {
   return db.transaction().execute(async (trx) => {
-    const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${PUBLISH_LOCK}::bigint) as locked`.execute(
-      trx,
-    );
+    const lock = await sql<{
+      locked: boolean;
+    }>`select pg_try_advisory_xact_lock(${PUBLISH_LOCK}::bigint) as locked`.execute(trx);
     if (!lock.rows[0]?.locked) return { locked: false, published: 0, lastSeq: 0 };
     const result = await sql<{ last_seq: number; published: number }>`
       with state as (select last_seq from outbox_delivery),
@@ -101,7 +101,11 @@ function toEvent(row: {
 }
 
 /** Every store's published events after `afterSeq`, in order (as the owner: the relay delivers for all). */
-export async function eventsAfter(db: Kysely<DB>, afterSeq: number, limit: number): Promise<PublishedEvent[]> {
+export async function eventsAfter(
+  db: Kysely<DB>,
+  afterSeq: number,
+  limit: number,
+): Promise<PublishedEvent[]> {
   const rows = await db
     .selectFrom('outbox_events')
     .select(eventColumns)

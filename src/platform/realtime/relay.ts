@@ -85,8 +85,14 @@ export class OutboxRelay {
     this.#logger = options.logger;
     this.#pollMs = options.pollMs ?? 1000;
     this.#batchSize = options.batchSize ?? 1000;
-    this.#publish = coalesced(() => this.#publishOnce(), (error) => this.#failed('publish', error));
-    this.#read = coalesced(() => this.#readOnce(), (error) => this.#failed('read', error));
+    this.#publish = coalesced(
+      () => this.#publishOnce(),
+      (error) => this.#failed('publish', error),
+    );
+    this.#read = coalesced(
+      () => this.#readOnce(),
+      (error) => this.#failed('read', error),
+    );
   }
 
   /** The highest sequence handed to the listeners: every event up to it has been dispatched. */
@@ -178,7 +184,9 @@ export class OutboxRelay {
     const embedded = this.#database.embedded;
     if (embedded) {
       for (const channel of [OUTBOX_CHANNEL, PUBLISHED_CHANNEL]) {
-        const unlisten = await embedded.exclusive((client) => client.listen(channel, () => onNotification(channel)));
+        const unlisten = await embedded.exclusive((client) =>
+          client.listen(channel, () => onNotification(channel)),
+        );
         this.#unlisten.push(() => embedded.exclusive(() => unlisten()));
       }
       return;

@@ -56,7 +56,11 @@ export async function connectWs(url: string, options: ConnectOptions = {}): Prom
     }),
   );
   socket.on('message', (data) => {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString();
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString()
+      : Buffer.isBuffer(data)
+        ? data.toString()
+        : Buffer.from(new Uint8Array(data)).toString();
     messages.push(JSON.parse(text) as WsMessage);
     for (const wake of waiters) wake();
   });

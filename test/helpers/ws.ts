@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeJwt, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/modules/auth/tokens.ts';
+import type { Database } from '../../src/platform/db/database.ts';
 import { TEST_JWT_SECRET } from './app.ts';
 
 export interface WsMessage {
@@ -136,4 +137,24 @@ export async function tokenExpiringAt(token: string, exp: number): Promise<strin
     .setIssuedAt(Math.min(exp, Math.floor(Date.now() / 1000)) - 60)
     .setExpirationTime(exp)
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+}
+
+/**
+ * The delivery sequence once every committed outbox row is published: subscribing with it as
+ * `lastEventId` starts a client exactly after everything done so far (a plain subscribe starts
+ * from the relay's position, which can trail a commit that happened just before).
+ */
+export async function settledSeq(database: Database): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const pending = await database.db
+      .selectFrom('outbox_events')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('seq', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(pending.count) === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const state = await database.db.selectFrom('outbox_delivery').select('last_seq').executeTakeFirstOrThrow();
+  return Number(state.last_seq);
 }

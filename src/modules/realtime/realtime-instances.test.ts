@@ -10,7 +10,7 @@ import { registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { ON_POSTGRES } from '../../../test/helpers/database.ts';
 import { tempDir } from '../../../test/helpers/files.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
-import { subscribed, type WsMessage, wsUrl } from '../../../test/helpers/ws.ts';
+import { settledSeq, subscribed, type WsMessage, wsUrl } from '../../../test/helpers/ws.ts';
 import { buildApp } from '../../app.ts';
 import { configWith } from '../../config.ts';
 
@@ -55,7 +55,8 @@ describe.runIf(ON_POSTGRES)('two instances on one PostgreSQL', () => {
     messages.filter((message) => message.type === 'inventory:stock_updated');
 
   it('delivers a change made through one instance to a client of the other', async () => {
-    const client = await subscribed(await wsUrl(second), admin.accessToken, ['inventory:changes']);
+    const from = await settledSeq(t.testDatabase.database);
+    const client = await subscribed(await wsUrl(second), admin.accessToken, ['inventory:changes'], from);
     const response = await adjust(t.app, admin, itemId, { adjustment: -1, reason: 'sold' });
     expect(response.statusCode).toBe(200);
     const [event] = stock(await client.until((all) => stock(all).length === 1));
@@ -64,8 +65,9 @@ describe.runIf(ON_POSTGRES)('two instances on one PostgreSQL', () => {
   });
 
   it('gives clients of both instances every event of concurrent changes through both, once, in the same order', async () => {
-    const one = await subscribed(await wsUrl(t.app), admin.accessToken, ['inventory:changes']);
-    const two = await subscribed(await wsUrl(second), admin.accessToken, ['inventory:changes']);
+    const from = await settledSeq(t.testDatabase.database);
+    const one = await subscribed(await wsUrl(t.app), admin.accessToken, ['inventory:changes'], from);
+    const two = await subscribed(await wsUrl(second), admin.accessToken, ['inventory:changes'], from);
     const work = Array.from({ length: 60 }, (_, i) =>
       adjust(i % 2 ? second : t.app, admin, itemId, { adjustment: -1, reason: 'sold' }).then((response) =>
         expect(response.statusCode).toBe(200),
@@ -87,7 +89,8 @@ describe.runIf(ON_POSTGRES)('two instances on one PostgreSQL', () => {
   });
 
   it('resumes on the other instance from an id the first one sent, with what was missed and nothing twice', async () => {
-    const one = await subscribed(await wsUrl(t.app), admin.accessToken, ['inventory:changes']);
+    const from = await settledSeq(t.testDatabase.database);
+    const one = await subscribed(await wsUrl(t.app), admin.accessToken, ['inventory:changes'], from);
     await adjust(t.app, admin, itemId, { adjustment: -1, reason: 'sold' });
     const [seen] = stock(await one.until((all) => stock(all).length === 1));
     await one.close();

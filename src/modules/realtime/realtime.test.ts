@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { addMember, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
-import { connectWs, subscribed, tokenExpiringAt, type WsMessage, wsUrl } from '../../../test/helpers/ws.ts';
+import {
+  connectWs,
+  settledSeq,
+  subscribed,
+  tokenExpiringAt,
+  type WsMessage,
+  wsUrl,
+} from '../../../test/helpers/ws.ts';
 import { CLOSE } from './protocol.ts';
 
 /**
@@ -70,7 +77,8 @@ async function publishedSeqs(orgId: string, after: number, count: number): Promi
 
 describe('GET /ws', () => {
   it("delivers an adjustment's event to a subscribed client, as the spec's WebSocketMessage with an id", async () => {
-    const client = await subscribed(url, storeA.accessToken, ['inventory:changes']);
+    const from = await settledSeq(t.testDatabase.database);
+    const client = await subscribed(url, storeA.accessToken, ['inventory:changes'], from);
     await sell(storeA, itemA, 2);
     const [event] = stockEvents(await client.until((all) => stockEvents(all).length === 1));
     expect(event).toMatchObject({
@@ -97,7 +105,12 @@ describe('GET /ws', () => {
   });
 
   it('resumes from the last event id with exactly the missed events, then live ones, in order', async () => {
-    const first = await subscribed(url, storeA.accessToken, ['inventory:changes']);
+    const first = await subscribed(
+      url,
+      storeA.accessToken,
+      ['inventory:changes'],
+      await settledSeq(t.testDatabase.database),
+    );
     for (let i = 0; i < 3; i++) await sell(storeA, itemA);
     const seen = stockEvents(await first.until((all) => stockEvents(all).length === 3));
     const lastId = seen.at(-1)!.id!;
@@ -133,8 +146,9 @@ describe('GET /ws', () => {
   });
 
   it("never sends store A's events to store B: 200 adjustments across both, counted, in order, once each", async () => {
-    const a = await subscribed(url, storeA.accessToken, ['inventory:changes', 'alerts:low_stock']);
-    const b = await subscribed(url, storeB.accessToken, ['inventory:changes', 'alerts:low_stock']);
+    const from = await settledSeq(t.testDatabase.database);
+    const a = await subscribed(url, storeA.accessToken, ['inventory:changes', 'alerts:low_stock'], from);
+    const b = await subscribed(url, storeB.accessToken, ['inventory:changes', 'alerts:low_stock'], from);
     // Concurrent adjustments of each store's item (ten at a time: the test pool has five
     // connections): they queue on the item's row lock.
     for (let round = 0; round < 20; round++) {

@@ -12,6 +12,7 @@ import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
 import type { EmbeddedComparison } from './embedded.ts';
 import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
+import type { RealtimeFigures } from './realtime.ts';
 import { type ReceivingReport, runReceivingBench } from './receiving.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -69,6 +70,8 @@ export interface BenchReport {
   embedded?: EmbeddedComparison;
   /** The job queue on PostgreSQL (bench/queue.ts), when it was run. */
   queue?: QueueFigures;
+  /** WebSocket delivery on PostgreSQL (bench/realtime.ts), when it was run. */
+  realtime?: RealtimeFigures;
   /** A large upload through the server (bench/files.ts), when it was run. */
   files?: FileUploadFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */

@@ -57,6 +57,14 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
     met: report.idleRssMb <= 150,
   });
   checks.push(...embeddedChecks(report));
+  if (report.realtime) {
+    const realtime = report.realtime;
+    checks.push({
+      budget: `realtime: p99 commit-to-delivery ≤ 100 ms, ${realtime.clients.toLocaleString('en')} clients, every event exactly once`,
+      measured: `${realtime.p99Ms} ms; ${realtime.delivered.toLocaleString('en')} of ${realtime.expectedDeliveries.toLocaleString('en')} delivered, ${realtime.duplicates} duplicates`,
+      met: realtime.p99Ms <= 100 && realtime.missing === 0 && realtime.duplicates === 0,
+    });
+  }
   if (report.queue) {
     const queue = report.queue;
     checks.push(
@@ -216,6 +224,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...embeddedSection(report.embedded),
     ...queueSection(report),
+    ...realtimeSection(report),
     ...filesSection(report),
     ...receivingSection(report),
     '## Budgets',
@@ -237,6 +246,20 @@ function queueSection(report: BenchReport): string[] {
     '',
     `- ${queue.jobs.toLocaleString('en')} no-op jobs written first, then drained by ${queue.workers} worker processes (bench/queue-worker.ts: the production JobQueue, batches of 50): ${queue.jobsPerSecond.toLocaleString('en')} jobs/s, worker start-up included.`,
     `- On the idle queue, ${queue.latencySamples} jobs one at a time: enqueue committed to handler started p50 ${queue.latencyP50Ms} ms, p95 ${queue.latencyP95Ms} ms (NOTIFY wakes the workers; without it they would wait for the 2 s poll).`,
+    '',
+  ];
+}
+
+function realtimeSection(report: BenchReport): string[] {
+  const realtime = report.realtime;
+  if (!realtime) return [];
+  return [
+    '## Realtime delivery (PostgreSQL)',
+    '',
+    `- ${realtime.clients.toLocaleString('en')} WebSocket clients (one process) subscribed to \`inventory:changes\` of one store while ${realtime.adjustments.toLocaleString('en')} stock adjustments ran through the API, four at a time over eight items (bench/realtime.ts).`,
+    `- Adjust response (the commit has happened) to each client's receipt of the event: p50 ${realtime.p50Ms} ms, p95 ${realtime.p95Ms} ms, p99 ${realtime.p99Ms} ms over ${realtime.delivered.toLocaleString('en')} deliveries (an event that arrived before the response counts 0).`,
+    `- Delivered ${realtime.delivered.toLocaleString('en')} of ${realtime.expectedDeliveries.toLocaleString('en')} (every client × every event), ${realtime.duplicates} duplicates, ${realtime.missing} missing.`,
+    `- Server RSS ${realtime.serverRssMb} MB with the clients connected: ${realtime.rssPerConnectionKb} kB per connection.`,
     '',
   ];
 }

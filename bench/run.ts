@@ -3,6 +3,7 @@ import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
 import { runFileUploadBench } from './files.ts';
 import { runQueueBench } from './queue.ts';
+import { runRealtimeBench } from './realtime.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
@@ -38,6 +39,16 @@ if (process.env.DATABASE_URL && process.env.BENCH_QUEUE !== '0') {
     databaseUrl: process.env.DATABASE_URL,
     jobs: Number(process.env.BENCH_QUEUE_JOBS ?? 20_000),
     latencySamples: Number(process.env.BENCH_QUEUE_SAMPLES ?? 200),
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
+// WebSocket delivery (PostgreSQL only): BENCH_REALTIME_CLIENTS (1000) clients,
+// BENCH_REALTIME_ADJUSTMENTS (500) adjustments; BENCH_REALTIME=0 skips it.
+if (process.env.DATABASE_URL && process.env.BENCH_REALTIME !== '0') {
+  report.realtime = await runRealtimeBench({
+    databaseUrl: process.env.DATABASE_URL,
+    clients: Number(process.env.BENCH_REALTIME_CLIENTS ?? 1000),
+    adjustments: Number(process.env.BENCH_REALTIME_ADJUSTMENTS ?? 500),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
 }

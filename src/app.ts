@@ -37,6 +37,10 @@ import { Notifier } from './modules/notifications/notifier.ts';
 import { PushSender } from './modules/notifications/push.ts';
 import { resolveVapidKeys } from './modules/notifications/vapid.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { RealtimeHub } from './modules/realtime/hub.ts';
+import { defineRealtimeJobs } from './modules/realtime/realtime.jobs.ts';
+import { registerRealtimeMetrics } from './modules/realtime/realtime.metrics.ts';
+import { realtimeRoutes } from './modules/realtime/realtime.routes.ts';
 import { purchaseOrderRoutes, receiptRoutes } from './modules/purchasing/purchasing.routes.ts';
 import { PurchasingService } from './modules/purchasing/purchasing.service.ts';
 import { ReceivingService } from './modules/purchasing/receiving.service.ts';
@@ -57,11 +61,14 @@ import { registerShutdownRefusal } from './platform/http/shutdown.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { logDestination, loggerOptions, requestIdFor } from './platform/logger.ts';
 import { createPlatform, type Platform, type PlatformOverrides } from './platform/platform.ts';
+import { OutboxRelay } from './platform/realtime/relay.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform;
     config: Config;
+    /** Publishes the outbox and feeds the WebSocket hub (src/platform/realtime/relay.ts). */
+    realtime: { relay: OutboxRelay; hub: RealtimeHub };
   }
 }
 
@@ -294,6 +301,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mailer: platform.mailer,
     publicAppUrl: config.publicAppUrl,
   });
+  // Realtime: the relay publishes the outbox and reads what was published; the hub fans it out to
+  // this instance's sockets. A worker-only process serves no sockets and starts no relay.
+  const relay = new OutboxRelay(platform.database, { logger: app.log });
+  const hub: RealtimeHub = new RealtimeHub({
+    guard,
+    relay,
+    db,
+    logger: app.log,
+    heartbeatSeconds: config.wsHeartbeatSeconds,
+    authTimeoutSeconds: config.wsAuthTimeoutSeconds,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    counters: registerRealtimeMetrics(metrics, () => hub.size),
+  });
+  app.decorate('realtime', { relay, hub });
+  await app.register(realtimeRoutes, { hub });
+  if (config.workerMode !== 'worker' && options.startJobs !== false) {
+    app.addHook('onReady', async () => relay.start());
+    // onClose hooks run last-added first: this one before the platform's, which closes the database.
+    app.addHook('onClose', async () => relay.stop());
+  }
+  defineRealtimeJobs(platform.queue, db, config.realtimeRetentionHours);
 
   defineVendorJobs(platform.queue, db, storeSettings);
   defineInventoryJobs(platform.queue, db, storeSettings);

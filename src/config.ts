@@ -54,6 +54,10 @@ export interface Config {
   vapidPrivateKey: string | undefined;
   vapidSubject: string | undefined;
   pushEndpointHosts: string[];
+  realtimeRetentionHours: number;
+  wsHeartbeatSeconds: number;
+  wsMaxBufferedBytes: number;
+  wsAuthTimeoutSeconds: number;
 }
 
 export type StorageDriver = 'local' | 's3';
@@ -509,6 +513,35 @@ export const CONFIG_KEYS = [
     defaultValue: '*.googleapis.com,*.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com',
     parse: hostPatterns,
   } satisfies KeySpec<'pushEndpointHosts'>,
+  {
+    env: 'REALTIME_RETENTION_HOURS',
+    field: 'realtimeRetentionHours',
+    description:
+      'Hours delivered realtime events are kept: a WebSocket client resuming from an older event id gets a resync message',
+    defaultValue: '24',
+    parse: integer(1, 24 * 90),
+  } satisfies KeySpec<'realtimeRetentionHours'>,
+  {
+    env: 'WS_HEARTBEAT_SECONDS',
+    field: 'wsHeartbeatSeconds',
+    description: 'WebSocket ping interval; a socket that has not answered the previous ping is dropped',
+    defaultValue: '30',
+    parse: integer(1, 3600),
+  } satisfies KeySpec<'wsHeartbeatSeconds'>,
+  {
+    env: 'WS_MAX_BUFFERED_BYTES',
+    field: 'wsMaxBufferedBytes',
+    description: 'Unsent bytes a WebSocket may hold before the client is closed as too slow (4409)',
+    defaultValue: '1048576',
+    parse: integer(1024, 256 * 1024 * 1024),
+  } satisfies KeySpec<'wsMaxBufferedBytes'>,
+  {
+    env: 'WS_AUTH_TIMEOUT_SECONDS',
+    field: 'wsAuthTimeoutSeconds',
+    description: 'Time a new WebSocket has to send its auth message before it is closed (4408)',
+    defaultValue: '10',
+    parse: integer(1, 300),
+  } satisfies KeySpec<'wsAuthTimeoutSeconds'>,
 ] as const;
 
 /**

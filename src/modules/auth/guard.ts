@@ -6,7 +6,7 @@ import { rateLimitNotes } from '../../platform/http/openapi.ts';
 import type { RateLimitBucket, RateLimiter } from '../../platform/http/rate-limit.ts';
 import { type Permission, permissionSetOf } from './permissions.ts';
 import type { SessionStates } from './session-state.ts';
-import type { AccessTokens } from './tokens.ts';
+import type { AccessClaims, AccessTokens } from './tokens.ts';
 
 export interface AuthContext {
   userId: string;
@@ -146,14 +146,20 @@ export class Guard {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1])
       throw errors.unauthorized('Authentication required: send Authorization: Bearer <accessToken>');
-    const claims = await this.#tokens.verify(match[1]);
-    if (this.#checkSessions) {
-      // A valid signature is not enough: the session may have ended since the token was issued
-      // (logout, reuse of a refresh token, a password change or reset, deactivation, a new role).
-      const state = await this.#sessions.get(claims.sub);
-      if (!state?.active || state.sessionVersion !== claims.sv || state.endedSessions.includes(claims.sid)) {
-        throw errors.unauthorized('This session has ended; sign in again', 'SESSION_REVOKED');
-      }
+    const { auth } = await this.verifyAccessToken(match[1]);
+    request.auth = auth;
+    return auth;
+  }
+
+  /**
+   * The checks `authenticate` makes, for a token that did not come in an Authorization header (the
+   * WebSocket's first message or subprotocol): signature and claims, then the live session. Throws
+   * the same 401 AppErrors (`TOKEN_EXPIRED`, `INVALID_TOKEN`, `SESSION_REVOKED`).
+   */
+  async verifyAccessToken(token: string): Promise<VerifiedAccessToken> {
+    const claims = await this.#tokens.verify(token);
+    if (!(await this.sessionIsLive(claims))) {
+      throw errors.unauthorized('This session has ended; sign in again', 'SESSION_REVOKED');
     }
     const auth: AuthContext = {
       userId: claims.sub,
@@ -163,7 +169,25 @@ export class Guard {
       permissions: permissionSetOf(claims.role),
       sessionId: claims.sid,
     };
-    request.auth = auth;
-    return auth;
+    return { auth, claims, expiresAt: (claims as AccessClaims & { exp: number }).exp * 1000 };
   }
+
+  /**
+   * A valid signature is not enough: the session may have ended since the token was issued
+   * (logout, reuse of a refresh token, a password change or reset, deactivation, a new role).
+   */
+  async sessionIsLive(claims: AccessClaims): Promise<boolean> {
+    if (!this.#checkSessions) return true;
+    const state = await this.#sessions.get(claims.sub);
+    return Boolean(
+      state?.active && state.sessionVersion === claims.sv && !state.endedSessions.includes(claims.sid),
+    );
+  }
+}
+
+export interface VerifiedAccessToken {
+  auth: AuthContext;
+  claims: AccessClaims;
+  /** When the token expires (epoch milliseconds). */
+  expiresAt: number;
 }

@@ -340,6 +340,15 @@ export interface OutboxEventsTable {
   payload: Json<Record<string, unknown>>;
   created_at: Timestamp;
   published_at: Date | null;
+  /** The delivery sequence, given when the event is published (migration 0025); null until then. */
+  seq: number | null;
+}
+
+/** The outbox publisher's one row: its high-water mark and how far pruning has deleted. */
+export interface OutboxDeliveryTable {
+  singleton: Generated<boolean>;
+  last_seq: number;
+  pruned_through: Generated<number>;
 }
 
 export interface JobProgressTable {
@@ -503,6 +512,7 @@ export interface DB {
   stock_movements: StockMovementsTable;
   item_changes: ItemChangesTable;
   outbox_events: OutboxEventsTable;
+  outbox_delivery: OutboxDeliveryTable;
   job_progress: JobProgressTable;
   job_schedules: JobSchedulesTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -14,6 +14,7 @@ import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
 import { filesRoutes } from './modules/files/files.routes.ts';
+import { alertWatch, defineAlertNotifyJob } from './modules/notifications/alert-notifications.ts';
 import { vendorPerformanceRoutes } from './modules/vendors/performance.routes.ts';
 import { VendorPerformanceService } from './modules/vendors/performance.service.ts';
 import { defineVendorJobs } from './modules/vendors/vendors.jobs.ts';
@@ -303,7 +304,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // Realtime: the relay publishes the outbox and reads what was published; the hub fans it out to
   // this instance's sockets. A worker-only process serves no sockets and starts no relay.
-  const relay = new OutboxRelay(platform.database, { logger: app.log });
+  // Alert events are also handed, once each, to the job that notifies members of them.
+  const relay = new OutboxRelay(platform.database, { logger: app.log, watch: alertWatch(platform.queue) });
+  defineAlertNotifyJob(platform.queue, db, notifier);
   const hub: RealtimeHub = new RealtimeHub({
     guard,
     relay,

@@ -21,6 +21,16 @@ export const PUBLISHED_CHANNEL = 'fc_outbox_published';
  */
 const PUBLISH_LOCK = 7_301_025_019;
 
+/**
+ * Event types something must act on once per event, whichever instance publishes it (alerts
+ * that notify members). `onPublished` runs in the publishing transaction: keep it to a cheap write
+ * such as enqueuing a job, because a failure there holds back delivery until the next try.
+ */
+export interface PublishWatch {
+  types: readonly string[];
+  onPublished: (trx: Kysely<DB>, events: PublishedEvent[]) => Promise<void>;
+}
+
 export interface PublishResult {
   /** False: another publisher held the lock; nothing was done. */
   locked: boolean;
@@ -35,13 +45,17 @@ export interface PublishResult {
  * then taken after the lock was granted, so it sees every row the previous holder published
  * (that holder committed before it released the lock).
  */
-export async function publishPending(db: Kysely<DB>, limit: number): Promise<PublishResult> {
+export async function publishPending(
+  db: Kysely<DB>,
+  limit: number,
+  watch?: PublishWatch,
+): Promise<PublishResult> {
   return db.transaction().execute(async (trx) => {
     const lock = await sql<{
       locked: boolean;
     }>`select pg_try_advisory_xact_lock(${PUBLISH_LOCK}::bigint) as locked`.execute(trx);
     if (!lock.rows[0]?.locked) return { locked: false, published: 0, lastSeq: 0 };
-    const result = await sql<{ last_seq: number; published: number }>`
+    const result = await sql<{ last_seq: number; published: number; watched: Array<number | string> | null }>`
       with state as (select last_seq from outbox_delivery),
       batch as (
         select id, row_number() over (order by id) as n
@@ -55,7 +69,7 @@ export async function publishPending(db: Kysely<DB>, limit: number): Promise<Pub
            set seq = state.last_seq + batch.n, published_at = clock_timestamp()
           from batch, state
          where o.id = batch.id
-        returning o.seq
+        returning o.seq, o.type
       ),
       advanced as (
         update outbox_delivery
@@ -64,10 +78,24 @@ export async function publishPending(db: Kysely<DB>, limit: number): Promise<Pub
         returning last_seq
       )
       select coalesce((select last_seq from advanced), (select last_seq from state))::int8 as last_seq,
-             (select count(*) from published)::int as published`.execute(trx);
+             (select count(*) from published)::int as published,
+             (select coalesce(array_agg(seq order by seq), '{}') from published
+               where type = any(${watch?.types ?? []}::text[])) as watched`.execute(trx);
     const row = result.rows[0]!;
     const published = Number(row.published);
     const lastSeq = Number(row.last_seq);
+    // Events a watcher acts on exactly once (the publisher numbers each row once, under the lock),
+    // in this transaction: what it writes commits with their numbers, or neither does.
+    const watched = (row.watched ?? []).map(Number);
+    if (watch && watched.length > 0) {
+      const rows = await trx
+        .selectFrom('outbox_events')
+        .select(eventColumns)
+        .where('seq', 'in', watched)
+        .orderBy('seq')
+        .execute();
+      await watch.onPublished(trx, rows.map(toEvent));
+    }
     if (published > 0) await sql`select pg_notify(${PUBLISHED_CHANNEL}, ${String(lastSeq)})`.execute(trx);
     return { locked: true, published, lastSeq };
   });

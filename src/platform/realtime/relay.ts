@@ -7,6 +7,7 @@ import {
   OUTBOX_CHANNEL,
   PUBLISHED_CHANNEL,
   publishPending,
+  type PublishWatch,
   type PublishedEvent,
 } from './outbox.repository.ts';
 
@@ -54,6 +55,8 @@ export interface RelayOptions {
   pollMs?: number;
   /** Rows numbered per publisher transaction and read per page (default 1000). */
   batchSize?: number;
+  /** Event types to hand, once each, to a handler in the publishing transaction (see PublishWatch). */
+  watch?: PublishWatch;
 }
 
 export type EventsListener = (events: readonly PublishedEvent[]) => void;
@@ -67,6 +70,7 @@ export class OutboxRelay {
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #batchSize: number;
+  readonly #watch: PublishWatch | undefined;
   readonly #listeners = new Set<EventsListener>();
   #position = 0;
   #started = false;
@@ -85,6 +89,7 @@ export class OutboxRelay {
     this.#logger = options.logger;
     this.#pollMs = options.pollMs ?? 1000;
     this.#batchSize = options.batchSize ?? 1000;
+    this.#watch = options.watch;
     this.#publish = coalesced(
       () => this.#publishOnce(),
       (error) => this.#failed('publish', error),
@@ -139,7 +144,7 @@ export class OutboxRelay {
 
   async #publishOnce(): Promise<boolean> {
     if (this.#stopped) return false;
-    const result = await publishPending(this.#database.db, this.#batchSize);
+    const result = await publishPending(this.#database.db, this.#batchSize, this.#watch);
     if (!result.locked) {
       // Another publisher holds the lock; its snapshot may predate the commit that woke us.
       clearTimeout(this.#lockRetry);

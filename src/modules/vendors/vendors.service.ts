@@ -1,6 +1,6 @@
+import type * as PhoneRules from 'libphonenumber-js/max';
 import { writeOutboxEvents } from '../../platform/db/outbox.ts';
 import type { Kysely, Transaction } from 'kysely';
-import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
@@ -77,10 +77,21 @@ function country(value: string | null | undefined, problems: InputProblem[]) {
   return code;
 }
 
+/**
+ * libphonenumber-js with its full metadata is about 19 MB resident: it is loaded with the first
+ * phone number a vendor write carries, not at start-up (vendorColumns' callers await this first).
+ */
+let phoneRules: typeof PhoneRules | undefined;
+export async function loadPhoneRules(): Promise<void> {
+  phoneRules ??= await import('libphonenumber-js/max');
+}
+
 /** A phone number as E.164, read as a national number of `countryCode` when it has no +. */
 function phone(value: string | null, countryCode: string | null | undefined, problems: InputProblem[]) {
   const text = cleanText(value);
   if (!text) return text;
+  if (!phoneRules) throw new Error('loadPhoneRules() must run before a phone number is read');
+  const { isSupportedCountry, parsePhoneNumberFromString } = phoneRules;
   const home = countryCode && isSupportedCountry(countryCode) ? countryCode : undefined;
   const parsed = parsePhoneNumberFromString(text, home ? { defaultCountry: home } : {});
   if (parsed?.isValid()) return parsed.number;
@@ -323,6 +334,7 @@ export class VendorsService {
   }
 
   async create(auth: AuthContext, body: CreateVendorBody): Promise<Vendor> {
+    if (body.phone) await loadPhoneRules();
     const values = vendorColumns(body);
     const name = values.name!;
     return writeTenant(this.#db, auth.orgId, async (trx) => {
@@ -343,6 +355,7 @@ export class VendorsService {
       const locked = await repo.vendorRow(trx, auth.orgId, id, 'update');
       if (!locked) throw errors.notFound('Vendor');
       const current = (await repo.findVendor(trx, auth.orgId, id))!;
+      if (body.phone) await loadPhoneRules();
       const values = vendorColumns(body, current.country);
       const changed: repo.VendorValues = {};
       for (const [column, value] of Object.entries(values) as Array<[keyof repo.VendorValues, unknown]>) {

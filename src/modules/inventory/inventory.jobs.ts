@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { DB } from '../../platform/db/schema.ts';
-import { withTenantRetry } from '../../platform/db/tenant.ts';
-import { type JobQueue, recordProgress, type RunningJob } from '../../platform/queue/queue.ts';
+import { type JobQueue, oncePerJob } from '../../platform/queue/queue.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { syncStoreAlerts } from '../alerts/alerts.service.ts';
 import { addDays, loadContext } from './inventory.service.ts';
@@ -41,7 +40,7 @@ export function defineInventoryJobs(queue: JobQueue, db: Kysely<DB>, settings: S
     ),
     defaultSchedule: { name: 'Check expiring items', cron: '0 6 * * *' },
     run: (job) =>
-      once(db, job, async (trx, orgId) => {
+      oncePerJob(db, job, async (trx, orgId) => {
         const ctx = await loadContext(trx, orgId, settings);
         const alerts = await syncStoreAlerts(trx, orgId, ctx, 'expiry', { source: job.type, jobId: job.id });
         const { qualifying, ...changed } = alerts;
@@ -60,7 +59,7 @@ export function defineInventoryJobs(queue: JobQueue, db: Kysely<DB>, settings: S
     startPermission: 'inventory:write',
     defaultSchedule: { name: 'Generate low stock alerts', cron: '0 8 * * *' },
     run: (job) =>
-      once(db, job, async (trx, orgId) => {
+      oncePerJob(db, job, async (trx, orgId) => {
         const ctx = await loadContext(trx, orgId, settings);
         const { qualifying, ...changed } = await syncStoreAlerts(trx, orgId, ctx, 'low_stock', {
           source: job.type,
@@ -68,26 +67,5 @@ export function defineInventoryJobs(queue: JobQueue, db: Kysely<DB>, settings: S
         });
         return { lowStockItems: qualifying, alerts: changed };
       }),
-  });
-}
-
-/** Runs `work` in the store's tenant transaction unless this job already committed its work. */
-async function once(
-  db: Kysely<DB>,
-  job: RunningJob<unknown>,
-  work: (trx: Kysely<DB>, orgId: string) => Promise<Record<string, unknown>>,
-): Promise<Record<string, unknown>> {
-  const orgId = job.orgId;
-  if (!orgId) throw new Error(`${job.type} needs a store`);
-  return withTenantRetry(db, orgId, async (trx) => {
-    const done = await trx
-      .selectFrom('job_progress')
-      .select('progress')
-      .where('job_id', '=', job.id)
-      .executeTakeFirst();
-    if (done?.progress === 100) return { alreadyDone: true };
-    const result = await work(trx, orgId);
-    await recordProgress(trx, job.id, orgId, 100);
-    return result;
   });
 }

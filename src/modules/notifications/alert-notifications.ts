@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
-import { withTenant } from '../../platform/db/tenant.ts';
-import { type JobQueue, recordProgress } from '../../platform/queue/queue.ts';
+import { type JobQueue, oncePerJob } from '../../platform/queue/queue.ts';
 import type { PublishedEvent, PublishWatch } from '../../platform/realtime/outbox.repository.ts';
 import type { NotifyInput, Notifier } from './notifier.ts';
 
@@ -87,17 +86,8 @@ export function defineAlertNotifyJob(queue: JobQueue, db: Kysely<DB>, notifier: 
     retryLimit: 5,
     retryDelaySeconds: 10,
     retryDelayMaxSeconds: 600,
-    async run(job) {
-      const orgId = job.orgId;
-      if (!orgId) throw new Error(`${job.type} needs a store`);
-      return withTenant(db, orgId, async (trx) => {
-        // At least once: a rerun after this committed finds its mark and writes nothing again.
-        const done = await trx
-          .selectFrom('job_progress')
-          .select('progress')
-          .where('job_id', '=', job.id)
-          .executeTakeFirst();
-        if (done?.progress === 100) return { alreadyDone: true };
+    run: (job) =>
+      oncePerJob(db, job, async (trx, orgId) => {
         let recipients = 0;
         let pushJobs = 0;
         for (const event of job.payload.events) {
@@ -105,9 +95,7 @@ export function defineAlertNotifyJob(queue: JobQueue, db: Kysely<DB>, notifier: 
           recipients += result.recipients.length;
           pushJobs += result.pushJobs;
         }
-        await recordProgress(trx, job.id, orgId, 100);
         return { alerts: job.payload.events.length, notifications: recipients, pushJobs };
-      });
-    },
+      }),
   });
 }

@@ -2,7 +2,9 @@ import { fromKysely, PgBoss, type JobResult, type JobWithMetadata } from 'pg-bos
 import { sql } from 'kysely';
 import type { TSchema } from 'typebox';
 import type { Database } from '../db/database.ts';
-import type { Executor } from '../db/tenant.ts';
+import { type Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { type Executor, withTenantRetry } from '../db/tenant.ts';
 import { JOB_QUEUE_SCHEMA } from './schema.ts';
 import type { Logger } from '../logger.ts';
 import { pgliteQueueAdapter } from './pglite-adapter.ts';
@@ -397,6 +399,31 @@ export async function recordProgress(
     .values({ job_id: jobId, org_id: orgId, progress: value })
     .onConflict((oc) => oc.column('job_id').doUpdateSet({ progress: value, updated_at: sql`now()` }))
     .execute();
+}
+
+/**
+ * Runs a store job's `work` in the store's tenant transaction once: the work and the job's done
+ * mark (progress 100) commit together, so a rerun under at-least-once delivery (the worker died
+ * after committing, before pg-boss heard) finds the mark and writes nothing again.
+ */
+export async function oncePerJob<R extends Record<string, unknown>>(
+  db: Kysely<DB>,
+  job: RunningJob<unknown>,
+  work: (trx: Kysely<DB>, orgId: string) => Promise<R>,
+): Promise<R | { alreadyDone: true }> {
+  const orgId = job.orgId;
+  if (!orgId) throw new Error(`${job.type} needs a store`);
+  return withTenantRetry(db, orgId, async (trx) => {
+    const done = await trx
+      .selectFrom('job_progress')
+      .select('progress')
+      .where('job_id', '=', job.id)
+      .executeTakeFirst();
+    if (done?.progress === 100) return { alreadyDone: true as const };
+    const result = await work(trx, orgId);
+    await recordProgress(trx, job.id, orgId, 100);
+    return result;
+  });
 }
 
 /** pg-boss answers commands with {requested, affected}; its type declaration omits the fields. */

@@ -46,4 +46,25 @@ describe('catalogue terms', () => {
       ]),
     ).toEqual({ problem: 'has two price breaks from 24 units' });
   });
+
+  it('refuses a break dearer than the price below it, the base cost included when known', () => {
+    const dearer = normalisePriceBreaks([
+      { minQuantity: 24, unitCost: 2.2 },
+      { minQuantity: 96, unitCost: 2.3 },
+    ]);
+    expect(dearer).toMatchObject({
+      problem: expect.stringContaining('from 96 units at 2.3, dearer than the 2.2'),
+    });
+    expect(normalisePriceBreaks([{ minQuantity: 24, unitCost: 2.6 }], 2.5)).toMatchObject({
+      problem: expect.stringContaining('dearer than the 2.5 base unit cost'),
+    });
+    // Without the base cost (a partial update of the breaks alone), only the breaks are compared.
+    expect(normalisePriceBreaks([{ minQuantity: 24, unitCost: 2.6 }])).toEqual({
+      breaks: [{ minQuantity: 24, unitCost: 2.6 }],
+    });
+    // The same price at a larger quantity is allowed (a break that changes nothing is harmless).
+    expect(normalisePriceBreaks([{ minQuantity: 12, unitCost: 2.5 }], 2.5)).toEqual({
+      breaks: [{ minQuantity: 12, unitCost: 2.5 }],
+    });
+  });
 });

@@ -58,16 +58,27 @@ export function expectedDeliveryDate(
 }
 
 /**
- * Price breaks as the catalogue keeps them: sorted by quantity, one per quantity. A list with the
- * same quantity twice is a mistake to report, not to guess at; returns the problem or the list.
+ * Price breaks as the catalogue keeps them: sorted by quantity, one per quantity, each no dearer
+ * than the one below it (and than the base cost, when it is known): a break is a discount for
+ * buying more, so a dearer one is a typing mistake to report, not to guess at. Returns the
+ * problem or the sorted list.
  */
 export function normalisePriceBreaks(
   breaks: readonly PriceBreak[],
+  baseUnitCost?: number,
 ): { breaks: PriceBreak[] } | { problem: string } {
   const sorted = [...breaks].sort((a, b) => a.minQuantity - b.minQuantity);
-  for (let index = 1; index < sorted.length; index++) {
-    if (sorted[index]!.minQuantity === sorted[index - 1]!.minQuantity) {
-      return { problem: `has two price breaks from ${sorted[index]!.minQuantity} units` };
+  for (let index = 0; index < sorted.length; index++) {
+    const current = sorted[index]!;
+    const previous = sorted[index - 1];
+    if (previous && current.minQuantity === previous.minQuantity) {
+      return { problem: `has two price breaks from ${current.minQuantity} units` };
+    }
+    const below = previous ? previous.unitCost : baseUnitCost;
+    if (below !== undefined && current.unitCost > below) {
+      return {
+        problem: `has a break from ${current.minQuantity} units at ${current.unitCost}, dearer than the ${below} ${previous ? `from ${previous.minQuantity} units` : 'base unit cost'}: a break must not cost more than the price below it`,
+      };
     }
   }
   return { breaks: sorted };

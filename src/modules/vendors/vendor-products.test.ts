@@ -136,6 +136,11 @@ describe('POST /v1/vendors/:id/products', () => {
       'body.priceBreaks',
     ],
     [
+      'a price break dearer than the base unit cost',
+      { unitCost: 1, priceBreaks: [{ minQuantity: 10, unitCost: 1.1 }] },
+      'body.priceBreaks',
+    ],
+    [
       'a price break from 0 units',
       { unitCost: 1, priceBreaks: [{ minQuantity: 0, unitCost: 0.9 }] },
       'body.priceBreaks.0.minQuantity',

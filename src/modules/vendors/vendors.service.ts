@@ -181,7 +181,8 @@ export function productColumns(body: UpdateProductBody): repo.ProductValues {
       checkDecimals(problems, `body.priceBreaks.${index}.minQuantity`, priceBreak.minQuantity, 3);
       checkDecimals(problems, `body.priceBreaks.${index}.unitCost`, priceBreak.unitCost, 4);
     });
-    const normalised = normalisePriceBreaks(body.priceBreaks);
+    // Against the base cost when this request sets it too; otherwise the breaks among themselves.
+    const normalised = normalisePriceBreaks(body.priceBreaks, body.unitCost ?? undefined);
     if ('problem' in normalised) problems.push({ field: 'body.priceBreaks', message: normalised.problem });
     else values.price_breaks = normalised.breaks;
   }

@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalSmtp, startLocalSmtp } from '../../../test/helpers/smtp.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, registerStore, type Session } from '../../../test/helpers/auth.ts';
 import { adjust, createItem } from '../../../test/helpers/inventory.ts';
@@ -11,60 +10,23 @@ import { DIGEST_JOB } from './notifications.jobs.ts';
 /** A day counted from the store's today (registered stores keep time in UTC). */
 const inDays = (days: number) => addDays(todayIn('UTC'), days);
 
-interface Received {
-  to: string[];
-  raw: string;
-}
-
 /** A real SMTP server on loopback receives the digests. */
 describe('the daily e-mail digest', () => {
-  const received: Received[] = [];
-  const waiters: Array<() => void> = [];
-  let server: SMTPServer;
+  let smtp: LocalSmtp;
   let t: TestApp;
   let admin: Session;
   let quiet: Session;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => {
-          raw += chunk.toString();
-        });
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw });
-          for (const wake of waiters.splice(0)) wake();
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.server.address() as AddressInfo;
-    t = await createTestApp({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: 'Shop <shop@example.com>' });
+    smtp = await startLocalSmtp();
+    t = await createTestApp({ smtpUrl: smtp.url, mailFrom: 'Shop <shop@example.com>' });
     admin = await registerStore(t.app, 'Digest Grocer');
     quiet = await registerStore(t.app, 'Quiet Grocer');
   });
   afterAll(async () => {
     await t?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await smtp.close();
   });
-
-  /** The first mail to `to`, waiting for it (bounded). */
-  async function mailTo(to: string, seconds = 30): Promise<Received> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const mail = received.find((message) => message.to.includes(to));
-      if (mail) return mail;
-      if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${seconds} s`);
-      await new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        setTimeout(resolve, 500);
-      });
-    }
-  }
 
   async function runDigest(session: Session) {
     const started = await t.app.inject({
@@ -147,7 +109,7 @@ describe('the daily e-mail digest', () => {
 
     const first = await runDigest(admin);
     expect(first).toMatchObject({ status: 'completed', result: { alerts: 3, mailed: 1 } });
-    const mail = await mailTo(admin.user.email);
+    const mail = await smtp.mailTo(admin.user.email);
     const text = mail.raw.replace(/=\r?\n/g, '');
     expect(text).toMatch(/Subject: Digest Grocer: 3 live alerts/);
     expect(text).toContain('Low stock (2)');
@@ -174,8 +136,8 @@ describe('the daily e-mail digest', () => {
 
     // A store with no live alerts mails nobody, though its admin wants the digest.
     expect((await runDigest(quiet)).result).toMatchObject({ alerts: 0, mailed: 0 });
-    expect(received.filter((m) => m.to.includes(quiet.user.email))).toEqual([]);
-    expect(received.filter((m) => m.to.includes(admin.user.email))).toHaveLength(1);
+    expect(smtp.received.filter((m) => m.to.includes(quiet.user.email))).toEqual([]);
+    expect(smtp.received.filter((m) => m.to.includes(admin.user.email))).toHaveLength(1);
   });
 
   it('runs every day at 07:00 store time', async () => {

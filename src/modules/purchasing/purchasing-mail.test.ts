@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalSmtp, startLocalSmtp } from '../../../test/helpers/smtp.ts';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { lastMailTo, registerStore } from '../../../test/helpers/auth.ts';
 import { createItem } from '../../../test/helpers/inventory.ts';
@@ -27,32 +26,16 @@ function attachmentsOf(raw: string) {
 
 /** A real SMTP server on loopback receives the vendor's mail. */
 describe('sending a purchase order by e-mail', () => {
-  const received: Array<{ to: string[]; raw: string }> = [];
-  let server: SMTPServer;
+  let smtp: LocalSmtp;
   let t: TestApp;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => {
-          raw += chunk.toString();
-        });
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.server.address() as AddressInfo;
-    t = await createTestApp({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: 'Shop <shop@example.com>' });
+    smtp = await startLocalSmtp();
+    t = await createTestApp({ smtpUrl: smtp.url, mailFrom: 'Shop <shop@example.com>' });
   });
   afterAll(async () => {
     await t.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await smtp.close();
   });
 
   it('mails the PDF as an attachment to the vendor once the order is sent', async () => {
@@ -72,7 +55,7 @@ describe('sending a purchase order by e-mail', () => {
       subject: `Purchase order ${po.poNumber} from Corner Shop`,
       attachment_names: [`${po.poNumber}.pdf`],
     });
-    const mail = received.find((message) => message.to.includes('sales@farm.example'));
+    const mail = smtp.received.find((message) => message.to.includes('sales@farm.example'));
     expect(mail?.raw).toContain(po.poNumber);
     const [attachment] = attachmentsOf(mail!.raw);
     expect(attachment).toMatchObject({ filename: `${po.poNumber}.pdf`, contentType: 'application/pdf' });

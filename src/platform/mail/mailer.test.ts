@@ -1,56 +1,27 @@
-import type { AddressInfo } from 'node:net';
 import { type Kysely, sql } from 'kysely';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { lastMailTo, registerStore } from '../../../test/helpers/auth.ts';
+import { type LocalSmtp, startLocalSmtp } from '../../../test/helpers/smtp.ts';
 import type { DB } from '../db/schema.ts';
 
 /** A real SMTP server on loopback stands in for the mail provider. */
 describe('mail over SMTP', () => {
-  const received: Array<{ from: string; to: string[]; raw: string }> = [];
   /** Recipients the server turns away with a temporary failure, as a busy server does. */
   const refused = new Set<string>();
-  let server: SMTPServer;
+  let smtp: LocalSmtp;
   let t: TestApp;
 
   beforeAll(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onRcptTo(address, _session, callback) {
-        if (refused.has(address.address)) {
-          const busy = Object.assign(new Error('mailbox busy, try again later'), { responseCode: 451 });
-          callback(busy);
-          return;
-        }
-        callback();
-      },
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => {
-          raw += chunk.toString();
-        });
-        stream.on('end', () => {
-          received.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-            raw,
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.server.address() as AddressInfo;
+    smtp = await startLocalSmtp({ refuse: refused });
     t = await createTestApp({
-      smtpUrl: `smtp://127.0.0.1:${port}`,
+      smtpUrl: smtp.url,
       mailFrom: 'Fresh Choice <shop@example.com>',
     });
   });
   afterAll(async () => {
     await t.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await smtp.close();
   });
 
   it('delivers the reset mail through SMTP and keeps only its envelope in the outbox', async () => {
@@ -63,7 +34,7 @@ describe('mail over SMTP', () => {
     expect(response.statusCode).toBe(200);
     // Sent by the email:send job once the request's transaction committed.
     const { mail: outbox } = await lastMailTo(t.testDatabase.database, admin.user.email);
-    const mail = received.find((message) => message.to.includes(admin.user.email));
+    const mail = smtp.received.find((message) => message.to.includes(admin.user.email));
     expect(mail?.from).toBe('shop@example.com');
     const token = /Reset token: (\S+)/.exec(mail!.raw)?.[1];
     expect(token).toBeTruthy();
@@ -94,7 +65,7 @@ describe('mail over SMTP', () => {
     expect(job.start_after.getTime()).toBeGreaterThan(Date.now() + 10_000);
     expect(JSON.stringify(job.data)).not.toContain('Reset token');
     expect(JSON.stringify(job.data)).not.toContain(admin.user.email);
-    expect(received.some((message) => message.to.includes(admin.user.email))).toBe(false);
+    expect(smtp.received.some((message) => message.to.includes(admin.user.email))).toBe(false);
   });
 });
 

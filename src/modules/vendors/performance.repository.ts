@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/tenant.ts';
+import { PLACED } from './vendors.repository.ts';
 
 /**
  * Vendor performance, computed from what happened: purchase orders (placed: sent, partly or wholly
@@ -78,7 +79,7 @@ export async function vendorPerformance(
         ) done
        where po.org_id = ${orgId}
          and po.vendor_id in (select id from vendor)
-         and po.status in ('sent', 'partially_received', 'received')
+         and po.status = any(${[...PLACED]}::text[])
          and po.order_date between ${period.from}::date and ${period.to}::date
     ),
     graded as (

@@ -14,7 +14,7 @@ import type { VendorSort } from './vendors.schemas.ts';
  */
 
 /** Statuses of a purchase order that was placed with the vendor (not a draft, not cancelled). */
-const PLACED = ['sent', 'partially_received', 'received'] as const;
+export const PLACED = ['sent', 'partially_received', 'received'] as const;
 
 const VENDOR_COLUMNS = [
   'v.id',

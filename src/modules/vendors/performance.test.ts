@@ -135,9 +135,13 @@ describe('GET /v1/vendors/:id/performance', () => {
       ['M-1', 12, addDays(today, 10)],
     ]);
 
-    // Order 2: 5 milk, received in full the day it was sent (before its expected date), never
-    // acknowledged: its response time runs to the receipt.
-    const second = await sentPo(t.app, manager, { vendorId, lines: [{ itemId: milk.id, quantity: 5 }] });
+    // Order 2: 5 milk, expected today and received in full today (on its expected date counts as
+    // on time), never acknowledged: its response time runs to the receipt.
+    const second = await sentPo(t.app, manager, {
+      vendorId,
+      expectedDate: today,
+      lines: [{ itemId: milk.id, quantity: 5 }],
+    });
     await receive(employee, second, [
       { itemId: milk.id, quantityReceived: 5, lotCode: 'M-3', expirationDate: addDays(today, 9) },
     ]);

@@ -490,7 +490,53 @@ export interface NotificationDigestsTable {
   queued_at: Timestamp;
 }
 
+export interface PromotionsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  item_id: string | null;
+  category: string | null;
+  starts_on: DateColumn;
+  ends_on: DateColumn;
+  /** numeric(5,2): pg returns a string. */
+  discount_percent: ColumnType<string, number | string, number | string>;
+  notes: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StoredForecastPoint {
+  date: string;
+  mean: number;
+  sd: number;
+  lo80: number;
+  hi80: number;
+  lo95: number;
+  hi95: number;
+  factors: Array<{ name: string; impact: number }>;
+}
+
+export interface ItemForecastsTable {
+  org_id: string;
+  item_id: string;
+  computed_at: Timestamp;
+  history_through: DateColumn;
+  history_days: number;
+  history_fingerprint: string;
+  method: string;
+  method_reason: string;
+  insufficient_history: boolean;
+  horizon: number;
+  points: Json<StoredForecastPoint[]>;
+  accuracy: Json<Record<string, number | null> | null>;
+  candidates: Json<Array<Record<string, unknown>>>;
+  reorder_policy: Json<Record<string, unknown> | null>;
+}
+
 export interface DB {
+  promotions: PromotionsTable;
+  item_forecasts: ItemForecastsTable;
   alerts: AlertsTable;
   push_subscriptions: PushSubscriptionsTable;
   notifications: NotificationsTable;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import { errors } from '../../platform/http/errors.ts';
+import { holidayCalendarProblem } from '../forecasting/holidays.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { AuthContext } from '../auth/guard.ts';
 import type { StoreSettings } from './store-settings.ts';
@@ -45,9 +46,15 @@ export class SettingsService {
     if (changes.currency !== undefined && !CURRENCIES.has(changes.currency)) {
       problems.push({ field: 'currency', message: `'${changes.currency}' is not an ISO 4217 currency code` });
     }
-    if (problems.length) throw errors.unprocessable('Some settings are invalid', problems);
     const next = await withTenant(this.#db, auth.orgId, async (trx) => {
       const merged = withDefaults({ ...(await readSettings(trx, auth.orgId)), ...changes });
+      if (merged.country === null && merged.region !== null) {
+        problems.push({ field: 'region', message: 'a region needs a country' });
+      } else if (merged.country !== null && (changes.country !== undefined || changes.region !== undefined)) {
+        const problem = holidayCalendarProblem(merged.country, merged.region);
+        if (problem) problems.push(problem);
+      }
+      if (problems.length) throw errors.unprocessable('Some settings are invalid', problems);
       await writeSettings(trx, auth.orgId, merged);
       await recordAudit(trx, {
         orgId: auth.orgId,

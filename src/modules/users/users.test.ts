@@ -215,6 +215,11 @@ describe('settings', () => {
       expiryWarningDays: 3,
       timeZone: 'UTC',
       currency: 'USD',
+      country: null,
+      region: null,
+      serviceLevel: 0.95,
+      reviewPeriodDays: 7,
+      defaultLeadTimeDays: 2,
     });
     const updated = await call('PUT', '/v1/settings', admin, { timeZone: 'Europe/Rome', currency: 'EUR' });
     expect(updated.statusCode).toBe(200);
@@ -223,6 +228,11 @@ describe('settings', () => {
       expiryWarningDays: 3,
       timeZone: 'Europe/Rome',
       currency: 'EUR',
+      country: null,
+      region: null,
+      serviceLevel: 0.95,
+      reviewPeriodDays: 7,
+      defaultLeadTimeDays: 2,
     });
     expect((await call('GET', '/v1/settings', admin)).json().data.currency).toBe('EUR');
 
@@ -232,6 +242,22 @@ describe('settings', () => {
     expect((await call('PUT', '/v1/settings', admin, { currency: 'XYZ' })).statusCode).toBe(422);
     expect((await call('PUT', '/v1/settings', admin, { lowStockThreshold: -1 })).statusCode).toBe(400);
     expect((await call('PUT', '/v1/settings', admin, {})).statusCode).toBe(400);
+
+    // The holiday calendar: a known country and region, else 422 naming the field.
+    const country = await call('PUT', '/v1/settings', admin, { country: 'DE', region: 'BY' });
+    expect(country.json().data).toMatchObject({ country: 'DE', region: 'BY' });
+    const badRegion = await call('PUT', '/v1/settings', admin, { region: 'XX' });
+    expect(badRegion.statusCode).toBe(422);
+    expect(badRegion.json().error.details[0].field).toBe('region');
+    const badCountry = await call('PUT', '/v1/settings', admin, { country: 'ZZ', region: null });
+    expect(badCountry.statusCode).toBe(422);
+    expect(badCountry.json().error.details[0].field).toBe('country');
+    expect((await call('PUT', '/v1/settings', admin, { country: 'it' })).statusCode).toBe(400);
+    expect((await call('PUT', '/v1/settings', admin, { country: null })).statusCode).toBe(422);
+    expect((await call('GET', '/v1/settings', admin)).json().data).toMatchObject({
+      country: 'DE',
+      region: 'BY',
+    });
   });
 });
 

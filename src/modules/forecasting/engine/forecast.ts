@@ -195,7 +195,7 @@ export function forecastSeries(input: SeriesInput, options: ForecastOptions): Se
             points: chosen.scores.points,
           }
         : null,
-    points: horizonPoints(prepared, adjusted, horizon, sdAt, ctx),
+    points: horizonPoints(prepared, adjusted, horizon, sdAt, ctx, chosen.method !== 'tsb'),
   };
 }
 
@@ -336,11 +336,15 @@ function horizonPoints(
   horizon: number,
   sdAt: (step: number) => number,
   ctx: Context,
+  weekdayPattern: boolean,
 ): ForecastPoint[] {
   const { length } = prepared;
   const daily = ctx.frequency === 'daily';
+  // Only the models that forecast a weekday pattern have a weekday factor (TSB and mean are flat).
   const weekday =
-    daily && ctx.seasonal ? weekdayProfile(prepared.adjusted, length, MODEL_WINDOW.daily) : null;
+    daily && ctx.seasonal && weekdayPattern
+      ? weekdayProfile(prepared.adjusted, length, MODEL_WINDOW.daily)
+      : null;
   const levelFrom = Math.max(0, length - LEVEL_WINDOW[ctx.frequency]);
   let level = 0;
   for (let t = levelFrom; t < length; t++) level += prepared.adjusted[t]!;
@@ -425,6 +429,6 @@ function meanForecast(
     frequency: ctx.frequency,
     candidates: [],
     accuracy: null,
-    points: horizonPoints(prepared, adjusted, horizon, () => sd, { ...ctx, seasonal: false }),
+    points: horizonPoints(prepared, adjusted, horizon, () => sd, ctx, false),
   };
 }

@@ -37,6 +37,11 @@ export interface SeriesInput {
 export interface ForecastOptions {
   /** Periods to forecast after the last one in `values` (1–366). */
   horizon: number;
+  /**
+   * The methods to backtest and choose from (default: seasonal_naive, tsb, mstl_ets). The
+   * evaluation passes ['seasonal_naive'] to score the baseline through the same code.
+   */
+  candidates?: ForecastMethod[];
 }
 
 export type FactorName = 'weekday' | 'season' | 'trend' | 'holiday' | 'promotion';
@@ -44,6 +49,15 @@ export type FactorName = 'weekday' | 'season' | 'trend' | 'holiday' | 'promotion
 /**
  * A factor's share of the day's forecast: `impact` is the multiplicative effect minus one
  * (+0.25 = the factor raises demand by 25% on that day; -0.1 lowers it by 10%).
+ *
+ * - weekday (daily series with seasonality): that weekday's mean over the mean of all days, in
+ *   the model's recent window (holidays, promotions and the yearly profile taken out).
+ * - season: the yearly profile's multiplier for the date (0 without two years of history).
+ * - trend: the forecast with weekday, season, holiday and promotion taken out, over the mean of
+ *   the last 28 days (4 weeks for weekly series) on the same footing: where the model takes the
+ *   level.
+ * - holiday, promotion: the multipliers learnt from the series' history (or their priors).
+ * The mean is, up to the model's own noise, the recent level × (1 + each impact).
  */
 export interface ForecastFactor {
   name: FactorName;

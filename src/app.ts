@@ -14,6 +14,11 @@ import { resolveJwtSecret } from './modules/auth/jwt-secret.ts';
 import { SessionStates } from './modules/auth/session-state.ts';
 import { AccessTokens } from './modules/auth/tokens.ts';
 import { filesRoutes } from './modules/files/files.routes.ts';
+import { createForecaster } from './modules/forecasting/forecaster.ts';
+import { defineForecastJobs } from './modules/forecasting/forecasting.jobs.ts';
+import { forecastingRoutes, inventoryForecastingRoutes } from './modules/forecasting/forecasting.routes.ts';
+import { ForecastingService } from './modules/forecasting/forecasting.service.ts';
+import { PromotionsService } from './modules/forecasting/promotions.service.ts';
 import { alertWatch, defineAlertNotifyJob } from './modules/notifications/alert-notifications.ts';
 import { vendorPerformanceRoutes } from './modules/vendors/performance.routes.ts';
 import { VendorPerformanceService } from './modules/vendors/performance.service.ts';
@@ -237,6 +242,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     tmpDir: platform.scratch.dir,
     importMaxBytes: config.importMaxBytes,
   });
+  // Forecasting: its engine runs on worker threads, started on first use and stopped with the app.
+  const forecaster = createForecaster(config.forecastThreads);
+  app.addHook('onClose', async () => forecaster.close());
+  const forecasting = new ForecastingService(db, storeSettings, forecaster);
+  await app.register(forecastingRoutes, {
+    prefix: '/v1/ml',
+    service: forecasting,
+    promotions: new PromotionsService(db),
+    guard,
+  });
+  // GET /v1/inventory/forecasting: a static path, so it wins over the inventory plugin's /:id.
+  await app.register(inventoryForecastingRoutes, { prefix: '/v1/inventory', service: forecasting, guard });
+  defineForecastJobs(platform.queue, forecasting);
   await app.register(alertsRoutes, { prefix: '/v1/alerts', service: new AlertsService(db), guard });
   await app.register(vendorsRoutes, { prefix: '/v1/vendors', service: new VendorsService(db), guard });
   // Performance is computed from purchasing's orders and receipts: its own plugin, same prefix.

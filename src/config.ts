@@ -50,6 +50,7 @@ export interface Config {
   fileDownloadRedirect: boolean;
   receiptShortDatedShare: number;
   receiptOverTolerance: number;
+  forecastThreads: number;
   vapidPublicKey: string | undefined;
   vapidPrivateKey: string | undefined;
   vapidSubject: string | undefined;
@@ -482,6 +483,14 @@ export const CONFIG_KEYS = [
     defaultValue: '0.10',
     parse: decimal(0, 10),
   } satisfies KeySpec<'receiptOverTolerance'>,
+  {
+    env: 'FORECAST_THREADS',
+    field: 'forecastThreads',
+    description:
+      'Worker threads the forecasting engine runs on (0 = in the calling thread); the nightly refresh of a large store is CPU-bound',
+    defaultValue: '2',
+    parse: integer(0, 64),
+  } satisfies KeySpec<'forecastThreads'>,
   {
     env: 'VAPID_PUBLIC_KEY',
     field: 'vapidPublicKey',

@@ -29,6 +29,7 @@ import {
   ImportRequest,
   ImportResponse,
   Item,
+  ItemDetail,
   ListQuery,
   UpdateItemBody,
 } from './inventory.schemas.ts';
@@ -260,7 +261,14 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<InventoryRoutesOptions> 
     '/:id',
     guard.protect(
       'inventory:read',
-      { tags, summary: 'One item with its lots', params: IdParams, response: { 200: Envelope(Item) } },
+      {
+        tags,
+        summary: 'One item with its lots and its reorder policy',
+        description:
+          '`reorderPolicy`: reorder point, order-up-to level and safety stock from the item’s stored demand forecast (lead time + review period, the store’s service level, capped by shelf life); null before its first forecast.',
+        params: IdParams,
+        response: { 200: Envelope(ItemDetail) },
+      },
       { ...limit, errors: [404] },
     ),
     async (request) => ok(request, await service.get(authOf(request), request.params.id)),

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { ReorderPolicy } from '../forecasting/forecasting.schemas.ts';
 
 const Text = (max: number, description?: string) =>
   Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) });
@@ -373,3 +374,9 @@ export const AnalyticsResponse = Type.Object({
   ),
   velocityWindowDays: Type.Integer(),
 });
+
+/**
+ * GET /v1/inventory/:id: the item with its reorder policy, from its stored forecast
+ * (src/modules/forecasting/policy.ts): null until the first forecast of the item.
+ */
+export const ItemDetail = Type.Intersect([Item, Type.Object({ reorderPolicy: ReorderPolicy })]);

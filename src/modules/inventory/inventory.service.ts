@@ -7,6 +7,7 @@ import { withTenant, withTenantRetry } from '../../platform/db/tenant.ts';
 import { paginate } from '../../platform/http/envelope.ts';
 import { AppError, errors } from '../../platform/http/errors.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import { storedReorderPolicy } from '../forecasting/forecasting.repository.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import { barcodeColumns } from './barcode.ts';
 import { correctSearch } from './spelling.ts';
@@ -455,10 +456,16 @@ export class InventoryService {
     }
   }
 
-  async get(auth: AuthContext, id: string): Promise<Item> {
-    return withTenant(this.#db, auth.orgId, async (trx) =>
-      this.#itemWithLots(trx, auth.orgId, id, await loadContext(trx, auth.orgId, this.#settings)),
-    );
+  async get(auth: AuthContext, id: string) {
+    return withTenant(this.#db, auth.orgId, async (trx) => {
+      const item = await this.#itemWithLots(
+        trx,
+        auth.orgId,
+        id,
+        await loadContext(trx, auth.orgId, this.#settings),
+      );
+      return { ...item, reorderPolicy: await storedReorderPolicy(trx, auth.orgId, id) };
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { seedDemo } from './modules/demo/demo.seed.ts';
+import { queueDemoForecasts, seedDemo } from './modules/demo/demo.seed.ts';
 
 /** The server process: configuration, the app, the socket, and an orderly exit on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   let demoLogin: { email: string; password: string } | undefined;
   if (embedded && config.seedDemo) {
     const result = await seedDemo(app.platform.database, app.log);
-    if (result.created) app.log.info(result.summary, 'demo store seeded');
+    if (result.created) {
+      app.log.info(result.summary, 'demo store seeded');
+      await queueDemoForecasts(app.platform.database, app.platform.queue);
+    }
     demoLogin = result.summary.login as { email: string; password: string };
   }
 

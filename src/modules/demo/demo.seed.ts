@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
 import type { DB, UserRole } from '../../platform/db/schema.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { JobQueue } from '../../platform/queue/queue.ts';
 import { timeOrderedId } from '../../platform/ids.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { gtinOf } from '../inventory/barcode.ts';
@@ -44,6 +45,20 @@ export interface SeedResult {
   summary: Record<string, unknown>;
 }
 
+/**
+ * The demo store's first forecasts, queued (low priority) right after the seed so a first start
+ * shows forecasts and reorder policies within seconds of the demo being there, instead of after
+ * the first 02:00 run. One queued job at most (singleton key): a restart does not queue another.
+ */
+export async function queueDemoForecasts(database: Database, queue: JobQueue): Promise<void> {
+  await queue.enqueue(
+    database.db,
+    'forecast:update_predictions',
+    {},
+    { orgId: DEMO_ORG_ID, priority: 'low', singletonKey: 'demo-first-forecasts' },
+  );
+}
+
 export async function seedDemo(database: Database, logger?: Logger): Promise<SeedResult> {
   const login = { email: DEMO_USERS[0]!.email, password: DEMO_PASSWORD };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -53,7 +68,7 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
       .values({
         id: DEMO_ORG_ID,
         name: DEMO_ORG_NAME,
-        settings: JSON.stringify({ ...DEFAULT_SETTINGS, timeZone: DEMO_TIME_ZONE, currency: 'EUR' }),
+        settings: JSON.stringify({ ...DEFAULT_SETTINGS, timeZone: DEMO_TIME_ZONE, currency: 'EUR', country: 'IT' }),
       })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .returning('id')

@@ -3,7 +3,7 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, login } from '../../../test/helpers/auth.ts';
 import { sql } from 'kysely';
 import { Scheduler } from '../jobs/scheduler.ts';
-import { DEMO_ORG_ID, DEMO_PASSWORD, DEMO_USERS, seedDemo } from './demo.seed.ts';
+import { DEMO_ORG_ID, DEMO_PASSWORD, DEMO_USERS, queueDemoForecasts, seedDemo } from './demo.seed.ts';
 
 describe('demo seed', () => {
   let t: TestApp;
@@ -156,6 +156,33 @@ describe('demo seed', () => {
     expect(Number(numbers.rows[0]!.count)).toBe(numbers.rows[0]!.max);
     expect(numbers.rows[0]!.counter).toBe(numbers.rows[0]!.max);
   });
+
+  it('has forecasts and reorder policies once the first forecast job it queues has run', async () => {
+    await seedDemo(t.testDatabase.database);
+    await queueDemoForecasts(t.testDatabase.database, t.app.platform.queue);
+    const db = t.testDatabase.database.db;
+    const items = await db
+      .selectFrom('inventory_items')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('org_id', '=', DEMO_ORG_ID)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const deadline = Date.now() + 150_000;
+    let forecasts: Array<{ method: string; insufficient_history: boolean; reorder_policy: unknown }> = [];
+    while (forecasts.length < Number(items.count) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      forecasts = await db
+        .selectFrom('item_forecasts')
+        .select(['method', 'insufficient_history', 'reorder_policy'])
+        .where('org_id', '=', DEMO_ORG_ID)
+        .execute();
+    }
+    expect(forecasts).toHaveLength(Number(items.count));
+    // Six months of sales: most items get a backtested model, every one a policy.
+    const backtested = forecasts.filter((forecast) => !forecast.insufficient_history).length;
+    expect(backtested).toBeGreaterThan(forecasts.length / 2);
+    expect(forecasts.every((forecast) => forecast.reorder_policy !== null)).toBe(true);
+  }, 180_000);
 
   it('has the daily schedules, at 06:00 and 08:00 in the store’s zone', async () => {
     await seedDemo(t.testDatabase.database);

@@ -31,9 +31,9 @@ const promotionFields = {
   startsOn: IsoDate('First day (store-local)'),
   endsOn: IsoDate('Last day, inclusive; at most 366 days after startsOn'),
   discountPercent: Type.Number({
-    exclusiveMinimum: 0,
+    minimum: 0.01,
     maximum: 100,
-    description: 'Price reduction in percent',
+    description: 'Price reduction in percent (0.01–100)',
   }),
   notes: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
 };

@@ -12,6 +12,7 @@ import { BENCH_CATEGORIES, searchTerms, writeBenchCsv } from './data.ts';
 import type { EmbeddedComparison } from './embedded.ts';
 import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
+import type { ForecastingReport } from './forecasting.ts';
 import type { RealtimeFigures } from './realtime.ts';
 import { type ReceivingReport, runReceivingBench } from './receiving.ts';
 
@@ -74,6 +75,8 @@ export interface BenchReport {
   realtime?: RealtimeFigures;
   /** A large upload through the server (bench/files.ts), when it was run. */
   files?: FileUploadFigures;
+  /** The nightly forecast refresh on PostgreSQL (bench/forecasting.ts), when it was run. */
+  forecasting?: ForecastingReport;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */

@@ -89,6 +89,14 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
       met: growth <= 100,
     });
   }
+  if (report.forecasting) {
+    const forecasting = report.forecasting;
+    checks.push({
+      budget: `forecasting: nightly refresh of ${forecasting.items.toLocaleString('en')} items × ${forecasting.historyDays} days ≤ 5 min, peak RSS ≤ 500 MB`,
+      measured: `${forecasting.seconds} s (${forecasting.itemsPerSecond} items/s), ${forecasting.peakRssMb} MB`,
+      met: forecasting.seconds <= 300 && forecasting.peakRssMb <= 500,
+    });
+  }
   if (report.receiving) {
     const receiving = report.receiving;
     checks.push({
@@ -227,6 +235,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...realtimeSection(report),
     ...filesSection(report),
     ...receivingSection(report),
+    ...forecastingSection(report),
     '## Budgets',
     '',
     '| budget | measured | met |',
@@ -260,6 +269,21 @@ function realtimeSection(report: BenchReport): string[] {
     `- Adjust response (the commit has happened) to each client's receipt of the event: p50 ${realtime.p50Ms} ms, p95 ${realtime.p95Ms} ms, p99 ${realtime.p99Ms} ms over ${realtime.delivered.toLocaleString('en')} deliveries (an event that arrived before the response counts 0).`,
     `- Delivered ${realtime.delivered.toLocaleString('en')} of ${realtime.expectedDeliveries.toLocaleString('en')} (every client × every event), ${realtime.duplicates} duplicates, ${realtime.missing} missing.`,
     `- Server RSS ${realtime.serverRssMb} MB with the clients connected: ${realtime.rssPerConnectionKb} kB per connection.`,
+    '',
+  ];
+}
+
+function forecastingSection(report: BenchReport): string[] {
+  const forecasting = report.forecasting;
+  if (!forecasting) return [];
+  const methods = Object.entries(forecasting.methods)
+    .map(([method, count]) => `${method} ${count.toLocaleString('en')}`)
+    .join(', ');
+  return [
+    '## Forecasting (PostgreSQL)',
+    '',
+    `- The nightly refresh (forecast:update_predictions' work, bench/forecasting.ts) of ${forecasting.items.toLocaleString('en')} items with ${forecasting.historyDays} days of generated daily sales (${forecasting.ledgerRows.toLocaleString('en')} ledger rows; weekly and yearly patterns, trend, a fifth slow movers, stock-outs), horizon 28, on ${forecasting.threads} engine threads: ${forecasting.seconds} s, ${forecasting.itemsPerSecond} items/s, ${forecasting.cpuSeconds} CPU s in this process, peak RSS ${forecasting.peakRssMb} MB.`,
+    `- Methods the backtest chose: ${methods}.`,
     '',
   ];
 }

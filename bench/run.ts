@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
 import { runFileUploadBench } from './files.ts';
+import { runForecastingBench } from './forecasting.ts';
 import { runQueueBench } from './queue.ts';
 import { runRealtimeBench } from './realtime.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
@@ -49,6 +50,17 @@ if (process.env.DATABASE_URL && process.env.BENCH_REALTIME !== '0') {
     databaseUrl: process.env.DATABASE_URL,
     clients: Number(process.env.BENCH_REALTIME_CLIENTS ?? 1000),
     adjustments: Number(process.env.BENCH_REALTIME_ADJUSTMENTS ?? 500),
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
+// The nightly forecast refresh (PostgreSQL only): BENCH_FORECAST_ITEMS (10000) items with
+// BENCH_FORECAST_DAYS (730) days of sales, FORECAST_THREADS (2) engine threads; BENCH_FORECAST=0 skips it.
+if (process.env.DATABASE_URL && process.env.BENCH_FORECAST !== '0') {
+  report.forecasting = await runForecastingBench({
+    databaseUrl: process.env.DATABASE_URL,
+    items: Number(process.env.BENCH_FORECAST_ITEMS ?? 10_000),
+    days: Number(process.env.BENCH_FORECAST_DAYS ?? 730),
+    threads: Number(process.env.FORECAST_THREADS ?? 2),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
 }

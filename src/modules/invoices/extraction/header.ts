@@ -108,6 +108,20 @@ export function findHeader(context: HeaderContext): InvoiceHeader {
     });
   });
 
+  // "Facture n° 562044387 du 02 Juillet 2015", "Rechnung 4711 vom 3.5.2026": the date after the number.
+  if (!candidates.some((candidate) => candidate.field === 'invoiceDate')) {
+    for (const row of rows) {
+      if (context.tableRows.has(row)) continue;
+      for (const cell of row.cells) {
+        const match = matcher.matchStart(cell.text).find((m) => m.key === 'invoiceNumber');
+        const after = match && /\b(?:du|vom|del|of|dated|van|from|d\.d\.)\s+(.*)$/i.exec(match.remainder);
+        const date = after && parseDate(after[1]!, context.hints?.dateOrder ?? context.dateOrder);
+        if (date && after[1]!.indexOf(date.raw) <= 3)
+          candidates.push({ field: 'invoiceDate', value: date.value, score: 0.8, order: 0, fromHint: false });
+      }
+    }
+  }
+
   const header: InvoiceHeader = {};
   const best = new Map<LabelledField, Candidate>();
   for (const candidate of candidates) {
@@ -211,6 +225,7 @@ function parseValue(
     }
     case 'id': {
       const cleaned = text
+        .replace(/\s+(?:du|vom|del|dated|van|d\.d\.)\s+.*$/i, '')
         .replace(/^(?:no|nr|n°|nº|num|number|numéro|numero|nummer)\b[\s.:#]*/i, '')
         .replace(/^#\s*/, '');
       const words = cleaned.split(/\s+/).filter(Boolean);
@@ -283,8 +298,25 @@ function buyerRegion(rows: LayoutRow[]): Set<LayoutCell> {
   return region;
 }
 
-const VAT_ID =
-  /\b(ATU\d{8}|BE\s?0?\d{3}[.\s]?\d{3}[.\s]?\d{3}|DE\s?\d{3}\s?\d{3}\s?\d{3}|FR\s?[0-9A-Z]{2}\s?\d{3}\s?\d{3}\s?\d{3}|IT\s?\d{11}|NL\s?\d{9}\s?B\s?\d{2}|ES\s?[0-9A-Z]\d{7}[0-9A-Z]|GB\s?\d{3}\s?\d{4}\s?\d{2}|PL\s?\d{10}|LU\s?\d{8}|DK\s?\d{8}|SE\s?\d{12}|CHE[-\s]?\d{3}\.\d{3}\.\d{3})\b/;
+const VAT_ID = new RegExp(
+  '\\b(' +
+    [
+      'ATU(?:\\s?\\d){8}',
+      'BE\\s?0?(?:[.\\s]?\\d){9}',
+      'DE(?:\\s?\\d){9}',
+      'FR(?:\\s?[0-9A-Z]){2}(?:\\s?\\d){9}',
+      'IT(?:\\s?\\d){11}',
+      'NL(?:\\s?\\d){9}\\s?B\\s?\\d\\s?\\d',
+      'ES\\s?[0-9A-Z](?:\\s?\\d){7}\\s?[0-9A-Z]',
+      'GB(?:\\s?\\d){9}',
+      'PL(?:\\s?\\d){10}',
+      'LU(?:\\s?\\d){8}',
+      'DK(?:\\s?\\d){8}',
+      'SE(?:\\s?\\d){12}',
+      'CHE[-\\s]?\\d{3}\\.\\d{3}\\.\\d{3}',
+    ].join('|') +
+    ')\\b',
+);
 
 /** An EU/UK/Swiss VAT number anywhere outside the buyer's block. */
 function taxIdByPattern(rows: LayoutRow[], buyerCells: Set<LayoutCell>): string | undefined {
@@ -341,7 +373,7 @@ function findVendorName(
     for (const cell of row.cells) {
       order++;
       if (buyerCells.has(cell)) continue;
-      for (const part of cell.text.split(/\s+[-–|·•]\s+|\s{2,}|;/)) {
+      for (const part of cell.text.split(/\s+[-–—−|·•]\s+|\s{2,}|;/)) {
         const name = part.replace(/^(?:©|\(c\))\s*(?:\d{4}\s*)?/i, '').trim();
         if (name.length < 3 || name.length > 80 || !LEGAL_FORM.test(name) || /\d{3,}/.test(name)) continue;
         const key = companyKey(name);

@@ -23,6 +23,7 @@ const CURRENCY_SYMBOLS: [RegExp, string][] = [
   [/¥/, 'JPY'],
   [/zł/i, 'PLN'],
   [/\$/, 'USD'],
+  [/\bRs\.?(?=\s?\d)/, 'INR'],
 ];
 
 const ISO_CURRENCIES = new Set([
@@ -74,7 +75,7 @@ export function currenciesIn(text: string): { code: string; count: number; fromS
 }
 
 const AMOUNT_TOKEN =
-  /^[-−(]?\s*(?:[A-Z]{3}|[€$£₹¥]|zł)?\s*[-−]?\s*(\d{1,3}(?:[.,'’ \u00a0\u202f]\d{3})+|\d+)(?:([.,])(\d{1,4}))?\s*(?:[A-Z]{3}|[€$£₹¥]|zł|,-|-)?\s*[)-]?$/;
+  /^[-−(]?\s*(?:[A-Z]{3}|Rs\.?|[€$£₹¥]|zł)?\s*[-−]?\s*(\d{1,3}(?:[.,'’ \u00a0\u202f]\d{3})+|\d+)(?:([.,])(\d{1,4}))?\s*(?:[A-Z]{3}|[€$£₹¥]|zł|,-|-)?\s*[)-]?$/;
 
 /**
  * An amount as printed: "1.234,56", "1,234.56", "1 234,56 €", "$4.11", "-9,32", "(9.32)",

@@ -115,7 +115,7 @@ async function totalsBeside(file: string): Promise<Map<string, Expected> | undef
   const totalsFile = (await readdir(dir)).find((name) => TOTALS.test(name));
   if (!totalsFile) return undefined;
   const { parse } = await import('csv-parse/sync');
-  const rows = parse(await readFile(path.join(dir, totalsFile)), { columns: true }) as Expected[];
+  const rows: Expected[] = parse(await readFile(path.join(dir, totalsFile)), { columns: true });
   return new Map(rows.map((row) => [String(row.Invoice), row]));
 }
 

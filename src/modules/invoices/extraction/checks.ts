@@ -49,7 +49,7 @@ export function runChecks(invoice: ExtractedInvoice): void {
   const { subtotal, tax, total } = invoice.header;
   const totals = invoice.lines.map((line) => line.lineTotal?.value);
   if (totals.length && totals.every((value) => value !== undefined)) {
-    const sum = round(totals.reduce((a, b) => a! + b!, 0)!);
+    const sum = round(totals.reduce((a, b) => a + b, 0));
     const targets: [string, number][] = [];
     if (subtotal) targets.push(['the subtotal', subtotal.value]);
     if (total) targets.push(['the total', total.value]);

@@ -90,6 +90,7 @@ export function decodeText(bytes: Uint8Array): string | undefined {
   }
   const sample = text.slice(0, 4096);
   // Control characters other than tab, newline, carriage return and form feed mean binary.
+  // eslint-disable-next-line no-control-regex -- control characters are what tells binary from text
   const control = sample.match(/[\u0000-\u0008\u000e-\u001f]/g)?.length ?? 0;
   if (control > sample.length / 100) return undefined;
   return text.replace(/^\ufeff/, '');

@@ -68,7 +68,8 @@ function unitCost(
   total: number | undefined,
 ): Field<number> | undefined {
   if (price === undefined) return undefined;
-  const perBasis = price / basis;
+  // toPrecision: 9.60 / 12 is 0.7999999999999999 in binary floating point.
+  const perBasis = Number((price / basis).toPrecision(12));
   if (basis !== 1 && quantity !== undefined && total !== undefined) {
     const close = (a: number, b: number) => Math.abs(a - b) <= 0.01;
     if (!close(quantity * perBasis, total) && close(quantity * price, total)) {
@@ -107,9 +108,10 @@ function text(node: unknown): string | undefined {
   if (Array.isArray(node)) return text(node[0]);
   if (node === undefined || node === null) return undefined;
   if (typeof node === 'object') {
-    const inner = (node as Node)['#text'];
+    const inner = (node as Node)['#text'] as string | number | undefined;
     return inner === undefined ? undefined : String(inner).trim() || undefined;
   }
+  if (typeof node !== 'string' && typeof node !== 'number' && typeof node !== 'boolean') return undefined;
   return String(node).trim() || undefined;
 }
 

@@ -69,10 +69,7 @@ const PLACE = { remainder: 0.95, right: 0.95, below: 0.85 } as const;
  */
 export function findHeader(context: HeaderContext): InvoiceHeader {
   const { rows, hints } = context;
-  const matcher = new LabelMatcher<LabelledField>(
-    HEADER_LABELS as Record<LabelledField, [string, number][]>,
-    hints?.labels as Partial<Record<LabelledField, string[]>> | undefined,
-  );
+  const matcher = new LabelMatcher<LabelledField>(HEADER_LABELS, hints?.labels);
   const candidates: Candidate[] = [];
   const buyerCells = buyerRegion(rows);
   let order = 0;
@@ -244,7 +241,7 @@ function parseValue(
       return { value: value.replace(/[,;:]$/, '') };
     }
     case 'taxId': {
-      const candidate = /[A-Z]{0,3}[\s.\-]?[0-9][0-9A-Z\s.\-/]{5,20}[0-9A-Z]/i.exec(text)?.[0];
+      const candidate = /[A-Z]{0,3}[\s.-]?[0-9][0-9A-Z\s./-]{5,20}[0-9A-Z]/i.exec(text)?.[0];
       if (!candidate) return undefined;
       const value = normaliseTaxId(candidate);
       if ((value.match(/\d/g)?.length ?? 0) < 6 || value.length > 18) return undefined;
@@ -400,7 +397,7 @@ function findVendorName(
   if (best) return { value: best.name, confidence: best.score >= 3 ? 0.8 : 0.6 };
 
   // The largest text at the top of the first page that is not a label: often the vendor's logo.
-  const labels = new LabelMatcher<string>(HEADER_LABELS as Record<string, [string, number][]>);
+  const labels = new LabelMatcher<string>(HEADER_LABELS);
   const top = rows
     .filter((row) => row.page === 1 && row.y < (pageHeights.get(1) ?? 1) * 0.3)
     .flatMap((row) => row.cells.map((cell) => ({ cell, height: row.height })))

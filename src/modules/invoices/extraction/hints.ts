@@ -1,12 +1,6 @@
 import { tokens } from './match.ts';
 import { normaliseTaxId, parseAmount, parseDate } from './normalise.ts';
-import type {
-  ExtractionResult,
-  HeaderFieldName,
-  LayoutRow,
-  LineColumnRole,
-  VendorLayoutHints,
-} from './types.ts';
+import type { ExtractionResult, HeaderFieldName, LayoutRow, VendorLayoutHints } from './types.ts';
 
 /** What a person corrected on one extracted invoice. */
 export interface Corrections {
@@ -74,7 +68,7 @@ export function learnHints(
     linesChecked.every((check) => check.passed) &&
     !corrections.lines?.length
   )
-    hints.lineColumns = columns as LineColumnRole[];
+    hints.lineColumns = columns;
 
   for (const line of corrections.lines ?? []) {
     const sku = line.vendorSku ?? extraction.lines[line.index]?.vendorSku?.value;

@@ -194,7 +194,7 @@ function readTable(
       !!text && /^[A-Z0-9][\w\-./]*$/i.test(text) && /\d/.test(text);
     lines.forEach((line, index) => {
       const raw = raws[index]!;
-      const parts = (raw.get('description') ?? '').split('\u0000');
+      const parts = (raw.get('description') ?? '').split('\ue000');
       if (parts.length > 1 && codeLike(parts[0])) {
         line.vendorSku ??= { value: parts[0]!, confidence: 0.8, source };
         line.description = {
@@ -210,7 +210,7 @@ function readTable(
     });
   }
   for (const line of lines) {
-    if (line.description) line.description.value = line.description.value.replace(/\u0000/g, ' ').trim();
+    if (line.description) line.description.value = line.description.value.replace(/\ue000/g, ' ').trim();
   }
   return lines;
 }
@@ -231,12 +231,12 @@ function assign(cells: LayoutCell[], columns: Column[]): Map<LineColumnRole, str
     }
     if (!best) return;
     const current = values.get(best.role);
-    // Two description columns are kept apart by a NUL, to tell a code column from the text later.
+    // Two description columns are kept apart by a private-use character, to tell a code column from the text later.
     values.set(
       best.role,
       current === undefined
         ? cell.text
-        : current + (best.role === 'description' ? '\u0000' : ' ') + cell.text,
+        : current + (best.role === 'description' ? '\ue000' : ' ') + cell.text,
     );
   };
   for (const cell of cells) {
@@ -270,8 +270,8 @@ function toLine(
   if (description !== undefined) {
     let text = description;
     // "[SKU] Name" and "*barcode* Name": a code printed before the name.
-    const bracketed = /^\[([^\]]{1,40})\]\s*(.*)$/s.exec(text.replace(/\u0000/g, ' '));
-    const starred = /^\*(\d{6,14})\*\s*(.*)$/s.exec(text.replace(/\u0000/g, ' '));
+    const bracketed = /^\[([^\]]{1,40})\]\s*(.*)$/s.exec(text.replace(/\ue000/g, ' '));
+    const starred = /^\*(\d{6,14})\*\s*(.*)$/s.exec(text.replace(/\ue000/g, ' '));
     if (bracketed) {
       line.vendorSku = field(bracketed[1]!.trim());
       text = bracketed[2]!;
@@ -279,7 +279,7 @@ function toLine(
       line.gtin = field(starred[1]!);
       text = starred[2]!;
     }
-    if (text.trim()) line.description = field(text.includes('\u0000') ? text : text.trim());
+    if (text.trim()) line.description = field(text.includes('\ue000') ? text : text.trim());
   }
   const quantity = values.get('quantity');
   if (quantity !== undefined) {

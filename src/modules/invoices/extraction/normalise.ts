@@ -108,7 +108,6 @@ export function parseAmount(raw: string, decimal?: DecimalSeparator): number | u
   if (separator && decimal && separator !== decimal && fraction?.length === 3 && groupSeparators.size === 0) {
     // "1,500" in a document whose decimal separator is ".": a thousands group.
     integer += fraction;
-    separator = undefined;
     fraction = undefined;
   }
   const value = Number(integer.replace(/\D/g, '') + (fraction ? '.' + fraction : ''));
@@ -211,7 +210,7 @@ export interface ParsedDate {
   raw: string;
 }
 
-const NUMERIC_DATE = /(?<!\d)(\d{1,4})([./\-])(\d{1,2})\2(\d{2,4})(?!\d)/;
+const NUMERIC_DATE = /(?<!\d)(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?!\d)/;
 const NAMED_DATE_DMY = new RegExp(
   `(?<!\\d)(\\d{1,2})\\.?(?:st|nd|rd|th|er)?[\\s\\-/]*(${MONTH_PATTERN})\\.?,?[\\s\\-/]*(\\d{4}|\\d{2})(?!\\d)`,
   'i',
@@ -244,7 +243,7 @@ export function parseDate(text: string, order: DateOrder = 'DMY'): ParsedDate | 
         value = order === 'MDY' ? iso(third, first, second) : iso(third, second, first);
       }
     }
-    if (value) candidates.push({ index: numeric.index, parsed: { value, ambiguous, raw: raw! } });
+    if (value) candidates.push({ index: numeric.index, parsed: { value, ambiguous, raw: raw } });
   }
   const named = NAMED_DATE_DMY.exec(text);
   if (named) {

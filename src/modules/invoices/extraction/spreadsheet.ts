@@ -66,13 +66,14 @@ export async function readCsv(text: string): Promise<Cell[][]> {
     }
   }
   try {
-    return parse(text, {
+    const rows: string[][] = parse(text, {
       delimiter,
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
       bom: true,
-    }) as string[][];
+    });
+    return rows;
   } catch (error) {
     throw new ExtractionFailure(
       'corrupt_file',
@@ -111,7 +112,7 @@ export async function readXlsx(bytes: Uint8Array): Promise<Cell[][][]> {
         else if (typeof value === 'object' && 'richText' in value)
           plain = value.richText.map((part) => part.text).join('');
         else if (typeof value === 'object' && 'text' in value) plain = String(value.text);
-        else plain = String(value);
+        else plain = JSON.stringify(value);
         values[column - 1] = plain;
       });
       rows.push(values);
@@ -269,7 +270,7 @@ function toInvoice(
   const totals = lines.map((line) => line.lineTotal?.value);
   if (totals.length && totals.every((value) => value !== undefined)) {
     header.total = {
-      value: round(totals.reduce((a, b) => a! + b!, 0)!),
+      value: round(totals.reduce((a, b) => a + b, 0)),
       confidence: 0.9,
       source: 'structured',
       issues: ['The sum of the lines: the file has no total, so tax is not known'],

@@ -51,6 +51,8 @@ import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { vendorsRoutes } from './modules/vendors/vendors.routes.ts';
+import { optimizationRoutes } from './modules/optimization/optimization.routes.ts';
+import { OptimizationService } from './modules/optimization/optimization.service.ts';
 import { alertsRoutes } from './modules/alerts/alerts.routes.ts';
 import { AlertsService } from './modules/alerts/alerts.service.ts';
 import { VendorsService } from './modules/vendors/vendors.service.ts';
@@ -243,6 +245,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(vendorPerformanceRoutes, {
     prefix: '/v1/vendors',
     service: new VendorPerformanceService(db, storeSettings),
+    guard,
+  });
+  await app.register(optimizationRoutes, {
+    prefix: '/v1/ml/optimize',
+    service: new OptimizationService(db, storeSettings),
     guard,
   });
   await app.register(filesRoutes, {

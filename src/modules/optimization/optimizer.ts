@@ -1,4 +1,4 @@
-import loadHighs, { type Highs, type ModelData } from 'highs';
+import highsPackage, { type Highs, type ModelData } from 'highs';
 import { errorFunction, probit } from 'simple-statistics';
 import type { PriceBreak } from '../../platform/db/schema.ts';
 import { type DailyDemand, demandOver } from '../forecasting/policy.ts';
@@ -192,6 +192,11 @@ export function candidatesFor(item: OptimizerItem): { candidates: Candidate[]; c
     });
   return { candidates, cycleDemand: cycle.mean };
 }
+
+// highs ships one types.d.ts in a CommonJS package, so TypeScript sees its ES default export as
+// `.default` of the module; Node loads build/highs.mjs, whose default is the loader itself.
+const loadHighs: typeof highsPackage.default =
+  typeof highsPackage === 'function' ? highsPackage : highsPackage.default;
 
 let highsLoading: Promise<Highs> | undefined;
 /** HiGHS compiled to WebAssembly, loaded once per process. */
@@ -418,8 +423,9 @@ function diagnose(
 }
 
 /**
- * Whether a constraint binds: its slack is too small for any single item to move one candidate
- * further in the direction the constraint limits (up in cost or room, down in service level).
+ * Whether a constraint binds: some item could move one candidate further in the direction the
+ * constraint limits (up in cost or room, down in service level), and the slack is too small for
+ * any of those moves. With no move left at all, nothing is held back and it does not bind.
  */
 function bindingCheck(
   prepared: Prepared,
@@ -428,13 +434,45 @@ function bindingCheck(
   upward: boolean,
   slack: number,
 ): boolean {
+  let movable = false;
   for (let i = 0; i < prepared.items.length; i++) {
     const list = prepared.candidates[i]!;
     const k = choice[i]!;
     const next = upward ? list[k + 1] : list[k - 1];
-    if (next && step(i, list[k]!, next) <= slack + 1e-9) return false;
+    if (!next) continue;
+    movable = true;
+    if (step(i, list[k]!, next) <= slack + 1e-9) return false;
   }
-  return true;
+  return movable;
+}
+
+/** No items, no model: nothing to order, nothing to run out of. */
+function emptyPlan(request: OptimizerRequest): OptimizerResult {
+  const constraint = (name: ConstraintName, limit: number, value: number): ConstraintReport => ({
+    name,
+    limit,
+    value,
+    slack: round(name === 'minServiceLevel' ? value - limit : limit - value, 4),
+    binding: false,
+  });
+  const constraints: ConstraintReport[] = [];
+  if (request.maxBudget !== undefined) constraints.push(constraint('maxBudget', request.maxBudget, 0));
+  if (request.storageCapacity !== undefined)
+    constraints.push(constraint('storageCapacity', request.storageCapacity, 0));
+  constraints.push(constraint('minServiceLevel', request.minServiceLevel, 1));
+  return {
+    items: [],
+    totals: {
+      cost: 0,
+      expectedServiceLevel: 1,
+      expectedWaste: 0,
+      expectedWasteCost: 0,
+      expectedShortage: 0,
+      storageUsed: 0,
+    },
+    constraints,
+    solver: { status: 'Optimal', mipGap: 0, objective: 0, candidates: 0, seconds: 0 },
+  };
 }
 
 /** Solves the request over the items; throws InfeasibleRequest naming the constraint that cannot be met. */
@@ -443,8 +481,9 @@ export async function optimizeInventory(
   request: OptimizerRequest,
   options: { timeLimitSeconds?: number } = {},
 ): Promise<OptimizerResult> {
-  const highs = await solver();
   const prepared = prepare(items);
+  if (items.length === 0) return emptyPlan(request);
+  const highs = await solver();
   const seconds = options.timeLimitSeconds ?? 4;
   const rows: Rows = {
     budget: request.maxBudget,

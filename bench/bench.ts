@@ -14,6 +14,7 @@ import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
 import type { RealtimeFigures } from './realtime.ts';
 import { type ReceivingReport, runReceivingBench } from './receiving.ts';
+import type { OptimizerFigures } from './optimizer.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -74,6 +75,8 @@ export interface BenchReport {
   realtime?: RealtimeFigures;
   /** A large upload through the server (bench/files.ts), when it was run. */
   files?: FileUploadFigures;
+  /** The inventory optimiser on synthetic items (bench/optimizer.ts), when it was run. */
+  optimizer?: OptimizerFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */

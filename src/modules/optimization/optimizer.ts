@@ -363,12 +363,12 @@ function objectiveOf(request: OptimizerRequest): Objective {
  * storageCapacity (or stock already fills it) → storageCapacity; each alone can be met but not
  * both → both.
  */
-function diagnose(
-  highs: Highs,
-  prepared: Prepared,
-  request: OptimizerRequest,
-  seconds: number,
-): InfeasibleRequest {
+/**
+ * The checks that need no solve: the service level out of reach even with every item at its
+ * largest candidate, or stock on hand and on order already over the capacity. Run before the
+ * model, so an impossible request is answered at once, not after a long proof of infeasibility.
+ */
+function obviouslyInfeasible(prepared: Prepared, request: OptimizerRequest): InfeasibleRequest | null {
   const { candidates, weights, totalWeight, baseStock } = prepared;
   const best =
     totalWeight > 0
@@ -391,6 +391,18 @@ function diagnose(
       round(baseStock),
       `Stock on hand and on order (${round(baseStock)} units) already exceeds the storage capacity of ${request.storageCapacity}`,
     );
+  return null;
+}
+
+function diagnose(
+  highs: Highs,
+  prepared: Prepared,
+  request: OptimizerRequest,
+  seconds: number,
+): InfeasibleRequest {
+  const obvious = obviouslyInfeasible(prepared, request);
+  if (obvious) return obvious;
+  const { candidates, baseStock } = prepared;
   const serviceLevel = request.minServiceLevel;
   if (request.maxBudget !== undefined) {
     const cheapest = solve(highs, prepared, (_item, c) => c.cost, { serviceLevel }, seconds);
@@ -490,6 +502,8 @@ export async function optimizeInventory(
     room: request.storageCapacity === undefined ? undefined : request.storageCapacity - prepared.baseStock,
     serviceLevel: request.minServiceLevel,
   };
+  const obvious = obviouslyInfeasible(prepared, request);
+  if (obvious) throw obvious;
   const solved = solve(highs, prepared, objectiveOf(request), rows, seconds);
   if (solved.status === 'Infeasible') throw diagnose(highs, prepared, request, seconds);
   if (solved.status === 'NoSolution') throw new Error('The solver found no plan within its time limit');

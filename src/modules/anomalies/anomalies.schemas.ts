@@ -57,7 +57,7 @@ export const AnomalyListQuery = Type.Object(
     severity: Type.Optional(Type.Unsafe<AnomalySeverity>({ type: 'string', enum: [...ANOMALY_SEVERITIES] })),
     itemId: Type.Optional(Type.String({ format: 'uuid', description: "One item's anomalies" })),
     since: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Detected at or after this instant' }),
+      Type.String({ format: 'date-time', maxLength: 40, description: 'Detected at or after this instant' }),
     ),
   },
   { additionalProperties: false },

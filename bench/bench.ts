@@ -15,6 +15,7 @@ import type { QueueFigures } from './queue.ts';
 import type { ForecastingReport } from './forecasting.ts';
 import type { RealtimeFigures } from './realtime.ts';
 import { type ReceivingReport, runReceivingBench } from './receiving.ts';
+import type { OptimizerFigures } from './optimizer.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -77,6 +78,8 @@ export interface BenchReport {
   files?: FileUploadFigures;
   /** The nightly forecast refresh on PostgreSQL (bench/forecasting.ts), when it was run. */
   forecasting?: ForecastingReport;
+  /** The inventory optimiser on synthetic items (bench/optimizer.ts), when it was run. */
+  optimizer?: OptimizerFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */
   ceilingRatio: number | null;
   /** Each round's ratio, in the order run. */

@@ -3,6 +3,7 @@ import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
 import { runFileUploadBench } from './files.ts';
 import { runForecastingBench } from './forecasting.ts';
+import { runOptimizerBench } from './optimizer.ts';
 import { runQueueBench } from './queue.ts';
 import { runRealtimeBench } from './realtime.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
@@ -69,6 +70,15 @@ if (process.env.BENCH_FILES !== '0') {
   report.files = await runFileUploadBench({
     megabytes: Number(process.env.BENCH_FILE_MB ?? 200),
     databaseUrl: process.env.DATABASE_URL,
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+}
+// The inventory optimiser: BENCH_OPTIMIZER_ITEMS (2000) items, BENCH_OPTIMIZER_ROUNDS (3);
+// BENCH_OPTIMIZER=0 skips it.
+if (process.env.BENCH_OPTIMIZER !== '0') {
+  report.optimizer = await runOptimizerBench({
+    items: Number(process.env.BENCH_OPTIMIZER_ITEMS ?? 2000),
+    rounds: Number(process.env.BENCH_OPTIMIZER_ROUNDS ?? 3),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
 }

@@ -56,6 +56,11 @@ import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { vendorsRoutes } from './modules/vendors/vendors.routes.ts';
+import { optimizationRoutes } from './modules/optimization/optimization.routes.ts';
+import { OptimizationService } from './modules/optimization/optimization.service.ts';
+import { anomaliesRoutes } from './modules/anomalies/anomalies.routes.ts';
+import { AnomaliesService } from './modules/anomalies/anomalies.service.ts';
+import { defineAnomalyJobs } from './modules/anomalies/anomalies.jobs.ts';
 import { alertsRoutes } from './modules/alerts/alerts.routes.ts';
 import { AlertsService } from './modules/alerts/alerts.service.ts';
 import { VendorsService } from './modules/vendors/vendors.service.ts';
@@ -263,6 +268,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     service: new VendorPerformanceService(db, storeSettings),
     guard,
   });
+  await app.register(optimizationRoutes, {
+    prefix: '/v1/ml/optimize',
+    service: new OptimizationService(db, storeSettings),
+    guard,
+  });
+  await app.register(anomaliesRoutes, {
+    prefix: '/v1/ml/anomalies',
+    service: new AnomaliesService(db, storeSettings),
+    guard,
+  });
   await app.register(filesRoutes, {
     prefix: '/v1/files',
     service: new FilesService({
@@ -346,6 +361,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   defineVendorJobs(platform.queue, db, storeSettings);
   defineInventoryJobs(platform.queue, db, storeSettings);
+  defineAnomalyJobs(platform.queue, db, storeSettings);
   const jobs = new JobsService(db, platform.queue);
   await app.register(jobsRoutes, { prefix: '/v1/jobs', service: jobs, guard });
   await app.register(schedulesRoutes, { prefix: '/v1/schedules', service: jobs, guard });

@@ -3,7 +3,7 @@ import type { AlertKind, AlertSeverity, AlertState } from '../../platform/db/sch
 
 /** Request and response shapes of /v1/alerts. */
 
-export const ALERT_KINDS = ['low_stock', 'expiry'] as const satisfies readonly AlertKind[];
+export const ALERT_KINDS = ['low_stock', 'expiry', 'anomaly'] as const satisfies readonly AlertKind[];
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const satisfies readonly AlertSeverity[];
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const satisfies readonly AlertState[];
 
@@ -29,6 +29,9 @@ export const AlertDetails = Type.Object({
   daysUntilExpiry: Type.Optional(
     Type.Integer({ description: "expiry: from the store's today; negative when already expired" }),
   ),
+  anomalyId: Type.Optional(Type.String({ format: 'uuid', description: 'anomaly: the latest high anomaly' })),
+  anomalyType: Type.Optional(Type.String({ description: 'anomaly: its type (GET /v1/ml/anomalies)' })),
+  description: Type.Optional(Type.String({ description: 'anomaly: what was seen' })),
 });
 
 export const Alert = Type.Object({
@@ -44,7 +47,7 @@ export const Alert = Type.Object({
   acknowledgedBy: nullable('string', { format: 'uuid', description: 'The user who acknowledged it' }),
   resolvedAt: nullable('string', { format: 'date-time' }),
   resolution: nullable('string', {
-    description: 'Why it resolved: `replenished`, `expiring_stock_gone` or `item_deleted`',
+    description: 'Why it resolved: `replenished`, `expiring_stock_gone`, `item_deleted` or `anomaly_passed`',
   }),
 });
 export type Alert = Static<typeof Alert>;

@@ -26,7 +26,7 @@ export interface ForecastingRoutesOptions {
   guard: Guard;
 }
 
-const tags = ['forecasting'];
+const tags = ['ml'];
 
 const CENSORING =
   'Demand history is the item’s sales in the ledger per store-local day over up to two years; a day the item started out of stock or ran out is censored (demand unknown, at least what sold), not counted as low demand.';

@@ -9,6 +9,8 @@ export const CHANNELS = {
   'inventory:changes': { permission: 'inventory:read' },
   'alerts:low_stock': { permission: 'inventory:read' },
   'alerts:expiry': { permission: 'inventory:read' },
+  // An extension: high anomalies (GET /v1/ml/anomalies) as alerts of kind `anomaly`.
+  'alerts:anomalies': { permission: 'reports:view' },
   'invoices:updates': { permission: 'invoice:process' },
   'shopping_list:changes': { permission: 'inventory:read' },
   // Who did what in the store: the admin's, as the audit trail is.
@@ -43,10 +45,12 @@ const BY_PREFIX: Record<string, Channel> = {
 const ALERT_TYPES: Record<string, Channel> = {
   'alert:low_stock': 'alerts:low_stock',
   'alert:expiry_warning': 'alerts:expiry',
+  'alert:anomaly': 'alerts:anomalies',
 };
 const ALERT_KINDS: Record<string, Channel> = {
   low_stock: 'alerts:low_stock',
   expiry: 'alerts:expiry',
+  anomaly: 'alerts:anomalies',
 };
 
 /**

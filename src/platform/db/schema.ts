@@ -419,7 +419,7 @@ export interface FilesTable {
   purged_at: Date | null;
 }
 
-export type AlertKind = 'low_stock' | 'expiry';
+export type AlertKind = 'low_stock' | 'expiry' | 'anomaly';
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 
@@ -534,7 +534,35 @@ export interface ItemForecastsTable {
   reorder_policy: Json<Record<string, unknown> | null>;
 }
 
+export type AnomalyType = 'demand_spike' | 'demand_drop' | 'cost_increase' | 'quality_issue';
+export type AnomalySeverity = 'low' | 'medium' | 'high';
+
+export interface AnomaliesTable {
+  id: Generated<string>;
+  org_id: string;
+  item_id: string;
+  type: AnomalyType;
+  severity: AnomalySeverity;
+  dedupe_key: string;
+  observed_on: DateColumn;
+  vendor_id: string | null;
+  description: string;
+  suggested_actions: Json<string[]>;
+  details: Json<Record<string, unknown>>;
+  state: Generated<'open' | 'dismissed'>;
+  detected_at: Timestamp;
+  alert_id: string | null;
+}
+
+export interface AnomalyDetectionRunsTable {
+  org_id: string;
+  last_run_at: Date | string;
+  summary: Json<Record<string, unknown>>;
+}
+
 export interface DB {
+  anomalies: AnomaliesTable;
+  anomaly_detection_runs: AnomalyDetectionRunsTable;
   promotions: PromotionsTable;
   item_forecasts: ItemForecastsTable;
   alerts: AlertsTable;

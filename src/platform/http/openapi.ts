@@ -406,6 +406,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           name: 'notifications',
           description: 'Web push subscriptions and preferences, the in-app inbox, admin messages',
         },
+        {
+          name: 'ml',
+          description:
+            'Demand forecasts and the promotion calendar they use, order optimisation and anomaly detection from the stored forecasts',
+        },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -12,7 +12,7 @@ export const ANOMALY_TYPES = [
 export const ANOMALY_SEVERITIES = ['low', 'medium', 'high'] as const satisfies readonly AnomalySeverity[];
 
 export const ANOMALIES_DESCRIPTION = [
-  'Stored anomalies, newest first. Detection runs nightly (job `anomalies:detect`, 03:30 store time, after the forecasts) and, when the last run is over a day old, before this answer. Each anomaly is stored once: a rerun finds nothing new.',
+  'Stored anomalies, newest first. Detection runs nightly (job `anomalies:detect`, 01:30 store time, before the 02:00 forecast refresh, so yesterday is judged against the forecast made for it) and, when the last run is over a day old, before this answer. Each anomaly is stored once: a rerun finds nothing new.',
   '',
   '- `demand_spike` / `demand_drop`: units sold on each of the last 3 complete store days, against the stored forecast’s 95% interval when the forecast covers that day, else the same weekday’s median ± 3 scaled MADs over the 8 weeks before (at least 4 such days; the band is at least ±3·√median). A day the item was out of stock at its start or end is never a drop. Severity by the distance from the expected value: under 3 σ low, under 5 medium, else high. Once per item, kind and day.',
   '- `cost_increase`: a receipt line’s unit cost (last 7 days) above the median of the item’s 10 latest earlier receipt costs (within a year, at least 3) by more than 10%. Up to 20% low, up to 35% medium, else high. Once per receipt line.',

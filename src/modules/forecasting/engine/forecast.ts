@@ -146,7 +146,8 @@ export function forecastSeries(input: SeriesInput, options: ForecastOptions): Se
         const multiplier = prepared.calendarMultiplier[origin + j]! * prepared.yearlyMultiplier[origin + j]!;
         const forecast = Math.max(0, adjusted[j]! * multiplier);
         run.points.push({ actual, forecast, baseline: baseline[j]! });
-        run.errors.push({ step: j + 1, error: multiplier > 0 ? (actual - forecast) / multiplier : 0 });
+        const errorScale = errorMultiplier(prepared, origin + j);
+        run.errors.push({ step: j + 1, error: errorScale > 0 ? (actual - forecast) / errorScale : 0 });
       }
     }
   }
@@ -274,6 +275,16 @@ export function imputeCensored(series: Float64Array, step: number): void {
   for (const [t, value] of fills) series[t] = value;
 }
 
+/**
+ * How the error spread scales with the period's multipliers: fully with holiday and promotion
+ * effects (their size is itself uncertain), with the square root of the yearly profile (count
+ * noise grows as the square root of the mean: in a low season the errors shrink less than the
+ * mean does).
+ */
+function errorMultiplier(prepared: Prepared, t: number): number {
+  return prepared.calendarMultiplier[t]! * Math.sqrt(prepared.yearlyMultiplier[t]!);
+}
+
 function seasonalPeriod(ctx: Context, length: number): number {
   if (!ctx.seasonal) return 1;
   if (ctx.frequency === 'daily') return 7;
@@ -358,7 +369,7 @@ function horizonPoints(
     const season = prepared.yearlyMultiplier[t]!;
     const multiplier = prepared.calendarMultiplier[t]! * season;
     const mean = Math.max(0, adjusted[h]! * multiplier);
-    const sd = sdAt(h + 1) * multiplier;
+    const sd = sdAt(h + 1) * errorMultiplier(prepared, t);
     const interval = predictiveInterval(mean, sd, ctx.counts);
     const weekdayIndex = weekday ? weekday[t % 7]! : 1;
     const factors: ForecastFactor[] = [];

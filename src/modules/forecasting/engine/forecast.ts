@@ -167,11 +167,14 @@ export function forecastSeries(input: SeriesInput, options: ForecastOptions): Se
   const best = scored.reduce((a, b) => (b.scores.rmse < a.scores.rmse ? b : a));
   const unit = frequency === 'daily' ? 'days' : 'weeks';
   const where = `${plan.origins.length} rolling origins × ${plan.horizon} ${unit}`;
-  const methodReason = chosen.tie
-    ? `within ${NEAR_TIE * 100}% of the best backtest RMSE (${best.method}) and simpler, ${where}`
-    : scored.length === 1
-      ? `the only candidate requested, backtested over ${where}`
-      : `lowest backtest RMSE of ${scored.length} candidates over ${where}`;
+  const methodReason =
+    chosen.scores.points === 0
+      ? `no known sales in the backtest periods (${where}): the simplest candidate`
+      : chosen.tie
+        ? `within ${NEAR_TIE * 100}% of the best backtest RMSE (${best.method}) and simpler, ${where}`
+        : scored.length === 1
+          ? `the only candidate requested, backtested over ${where}`
+          : `lowest backtest RMSE of ${scored.length} candidates over ${where}`;
 
   return {
     method: chosen.method,
@@ -430,7 +433,9 @@ function meanForecast(
   const methodReason =
     known === 0
       ? `no known sales in ${n} ${unit} of history: forecasting zero`
-      : `only ${n} ${unit} of history (${known} with known sales; ${needed} needed to backtest): the mean of those`;
+      : n < needed
+        ? `only ${n} ${unit} of history (${known} with known sales; ${needed} needed to backtest): the mean of those`
+        : `only ${known} of ${n} ${unit} with known sales (${MIN_FIT_PERIODS[ctx.frequency]} needed to backtest): the mean of those`;
   const adjusted = new Float64Array(horizon).fill(mean);
   return {
     method: 'mean',

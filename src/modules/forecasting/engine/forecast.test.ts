@@ -193,6 +193,16 @@ describe('forecastSeries: censored demand and short histories', () => {
     expect(forecast.points[0]!.lo80).toBeLessThan(forecast.points[0]!.mean);
   });
 
+  it('uses the mean when a long history has too few known days, and says so', () => {
+    const values = Array.from({ length: 100 }, (_, t) => (t % 5 === 0 ? 3 : null));
+    const forecast = forecastSeries({ start, frequency: 'daily', values }, { horizon: 2 });
+    expect(forecast.method).toBe('mean');
+    expect(forecast.methodReason).toBe(
+      'only 20 of 100 days with known sales (21 needed to backtest): the mean of those',
+    );
+    expect(forecast.points.map((p) => p.mean)).toEqual([3, 3]);
+  });
+
   it('forecasts zero with a reason when nothing is known', () => {
     const forecast = forecastSeries({ start, frequency: 'daily', values: [null, null] }, { horizon: 2 });
     expect(forecast.method).toBe('mean');

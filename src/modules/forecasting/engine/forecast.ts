@@ -47,8 +47,8 @@ import type {
 /**
  * Models fit the most recent periods only: half a year of days (the weekday pattern and the
  * current level and trend; the yearly shape is fitted on all of it separately), three years of
- * weeks. On the store-item set a 182-day window scored as well as 365 days at a third of the time
- * (docs/notes-forecast-engine.md).
+ * weeks. On the store-item set and on generated series a 182-day window scored as well as 365
+ * days in about a third of the time; 112 days scored worse (docs/notes-forecast-engine.md).
  */
 export const MODEL_WINDOW: Record<Frequency, number> = { daily: 182, weekly: 156 };
 /** Below this many periods there is nothing to backtest on: the `mean` method answers. */
@@ -146,7 +146,8 @@ export function forecastSeries(input: SeriesInput, options: ForecastOptions): Se
         const multiplier = prepared.calendarMultiplier[origin + j]! * prepared.yearlyMultiplier[origin + j]!;
         const forecast = Math.max(0, adjusted[j]! * multiplier);
         run.points.push({ actual, forecast, baseline: baseline[j]! });
-        run.errors.push({ step: j + 1, error: multiplier > 0 ? (actual - forecast) / multiplier : 0 });
+        const errorScale = errorMultiplier(prepared, origin + j);
+        run.errors.push({ step: j + 1, error: errorScale > 0 ? (actual - forecast) / errorScale : 0 });
       }
     }
   }
@@ -166,11 +167,14 @@ export function forecastSeries(input: SeriesInput, options: ForecastOptions): Se
   const best = scored.reduce((a, b) => (b.scores.rmse < a.scores.rmse ? b : a));
   const unit = frequency === 'daily' ? 'days' : 'weeks';
   const where = `${plan.origins.length} rolling origins × ${plan.horizon} ${unit}`;
-  const methodReason = chosen.tie
-    ? `within ${NEAR_TIE * 100}% of the best backtest RMSE (${best.method}) and simpler, ${where}`
-    : scored.length === 1
-      ? `the only candidate requested, backtested over ${where}`
-      : `lowest backtest RMSE of ${scored.length} candidates over ${where}`;
+  const methodReason =
+    chosen.scores.points === 0
+      ? `no known sales in the backtest periods (${where}): the simplest candidate`
+      : chosen.tie
+        ? `within ${NEAR_TIE * 100}% of the best backtest RMSE (${best.method}) and simpler, ${where}`
+        : scored.length === 1
+          ? `the only candidate requested, backtested over ${where}`
+          : `lowest backtest RMSE of ${scored.length} candidates over ${where}`;
 
   return {
     method: chosen.method,
@@ -274,6 +278,16 @@ export function imputeCensored(series: Float64Array, step: number): void {
   for (const [t, value] of fills) series[t] = value;
 }
 
+/**
+ * How the error spread scales with the period's multipliers: fully with holiday and promotion
+ * effects (their size is itself uncertain), with the square root of the yearly profile (count
+ * noise grows as the square root of the mean: in a low season the errors shrink less than the
+ * mean does).
+ */
+function errorMultiplier(prepared: Prepared, t: number): number {
+  return prepared.calendarMultiplier[t]! * Math.sqrt(prepared.yearlyMultiplier[t]!);
+}
+
 function seasonalPeriod(ctx: Context, length: number): number {
   if (!ctx.seasonal) return 1;
   if (ctx.frequency === 'daily') return 7;
@@ -358,7 +372,7 @@ function horizonPoints(
     const season = prepared.yearlyMultiplier[t]!;
     const multiplier = prepared.calendarMultiplier[t]! * season;
     const mean = Math.max(0, adjusted[h]! * multiplier);
-    const sd = sdAt(h + 1) * multiplier;
+    const sd = sdAt(h + 1) * errorMultiplier(prepared, t);
     const interval = predictiveInterval(mean, sd, ctx.counts);
     const weekdayIndex = weekday ? weekday[t % 7]! : 1;
     const factors: ForecastFactor[] = [];
@@ -419,7 +433,9 @@ function meanForecast(
   const methodReason =
     known === 0
       ? `no known sales in ${n} ${unit} of history: forecasting zero`
-      : `only ${n} ${unit} of history (${known} with known sales; ${needed} needed to backtest): the mean of those`;
+      : n < needed
+        ? `only ${n} ${unit} of history (${known} with known sales; ${needed} needed to backtest): the mean of those`
+        : `only ${known} of ${n} ${unit} with known sales (${MIN_FIT_PERIODS[ctx.frequency]} needed to backtest): the mean of those`;
   const adjusted = new Float64Array(horizon).fill(mean);
   return {
     method: 'mean',

@@ -7,13 +7,12 @@
  */
 
 const YEAR_DAYS = 365.2425;
-const HARMONICS = 3;
 /**
- * The yearly terms are kept only when they explain the weekly means significantly better than a
- * level and a linear trend: F statistic above this (p < 0.001 at the usual 6 and ~100 degrees
- * of freedom). Noise then does not become a "season".
+ * Up to this many yearly harmonics; how many (none included) is chosen per series by BIC on the
+ * weekly means, so a smooth swing takes one or two and a sharp Christmas peak more, and noise
+ * none: the penalty keeps noise from becoming a "season".
  */
-const MIN_F_STATISTIC = 4.5;
+const MAX_HARMONICS = 6;
 
 export interface YearlyProfile {
   /** Multiplier for a day (days since epoch); averages 1 over a year. */
@@ -22,6 +21,7 @@ export interface YearlyProfile {
 
 /**
  * Fits log(weekly mean + offset) = level + trend·t + Σ_k a_k cos(2πkt/year) + b_k sin(2πkt/year)
+ * (k = 1…K, K by BIC)
  * on the history (daily values are averaged over 7-day blocks, so the weekday pattern does not
  * leak in). `dayOfPeriod(i)` gives period i's first day; `periodLength` its days.
  */
@@ -44,34 +44,39 @@ export function estimateYearly(
     total += sum / perBlock;
     days.push(dayOfPeriod(first + b * perBlock) + (perBlock * periodLength - 1) / 2);
   }
-  const parameters = 2 + 2 * HARMONICS;
-  if (blocks < parameters + 20 || total <= 0) return null;
+  if (blocks < 2 + 2 * MAX_HARMONICS + 20 || total <= 0) return null;
   const offset = Math.max(0.1, (0.05 * total) / blocks);
   const y = xs.map((x) => Math.log(Math.max(0, x) + offset));
   const midDay = (days[0]! + days[blocks - 1]!) / 2;
-  const row = (day: number) => {
+  const row = (day: number, harmonics: number) => {
     const r = [1, (day - midDay) / YEAR_DAYS];
-    for (let k = 1; k <= HARMONICS; k++) {
+    for (let k = 1; k <= harmonics; k++) {
       const angle = (2 * Math.PI * k * day) / YEAR_DAYS;
       r.push(Math.cos(angle), Math.sin(angle));
     }
     return r;
   };
-  const rows = days.map(row);
-  const full = leastSquares(rows, y, parameters);
-  const reduced = leastSquares(
-    rows.map((r) => r.slice(0, 2)),
-    y,
-    2,
-  );
-  if (!full || !reduced) return null;
-  const f = (reduced.rss - full.rss) / (2 * HARMONICS) / (full.rss / (blocks - parameters));
-  if (!(f > MIN_F_STATISTIC)) return null;
+  const rows = days.map((day) => row(day, MAX_HARMONICS));
+  let best: { harmonics: number; beta: number[]; bic: number } | undefined;
+  for (let harmonics = 0; harmonics <= MAX_HARMONICS; harmonics++) {
+    const parameters = 2 + 2 * harmonics;
+    const fit = leastSquares(
+      rows.map((r) => r.slice(0, parameters)),
+      y,
+      parameters,
+    );
+    if (!fit) continue;
+    const bic = blocks * Math.log(Math.max(fit.rss, 1e-12) / blocks) + parameters * Math.log(blocks);
+    if (!best || bic < best.bic) best = { harmonics, beta: fit.beta, bic };
+  }
+  if (!best || best.harmonics === 0) return null;
+  const { harmonics, beta } = best;
+  const parameters = 2 + 2 * harmonics;
 
   const seasonal = (day: number) => {
-    const r = row(day);
+    const r = row(day, harmonics);
     let s = 0;
-    for (let j = 2; j < parameters; j++) s += r[j]! * full.beta[j]!;
+    for (let j = 2; j < parameters; j++) s += r[j]! * beta[j]!;
     return Math.exp(s);
   };
   let norm = 0;

@@ -20,11 +20,16 @@ export const OptimizeBody = Type.Object(
     constraints: Type.Object(
       {
         maxBudget: Type.Optional(
-          Type.Number({ minimum: 0, description: 'Most the orders may cost together, store currency' }),
+          Type.Number({
+            minimum: 0,
+            maximum: 1e12,
+            description: 'Most the orders may cost together, store currency',
+          }),
         ),
         storageCapacity: Type.Optional(
           Type.Number({
             minimum: 0,
+            maximum: 1e12,
             description: 'Most units on hand + on order + ordered, over all planned items together',
           }),
         ),

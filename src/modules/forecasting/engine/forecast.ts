@@ -48,7 +48,7 @@ import type {
  * Models fit the most recent periods only: half a year of days (the weekday pattern and the
  * current level and trend; the yearly shape is fitted on all of it separately), three years of
  * weeks. On the store-item set and on generated series a 182-day window scored as well as 365
- * days in about a third of the time; 112 days scored worse (docs/notes-forecast-engine.md).
+ * days in about a third of the time; 112 days scored worse (docs/forecasting.md).
  */
 export const MODEL_WINDOW: Record<Frequency, number> = { daily: 182, weekly: 156 };
 /** Below this many periods there is nothing to backtest on: the `mean` method answers. */

@@ -8,9 +8,9 @@ import { expect } from 'vitest';
 import { isProcessingError, type ProcessingErrorCode } from '../../src/modules/files/processing/errors.ts';
 import { tempDir } from './files.ts';
 
-/** test/fixtures/processing/<name> (third-party files: see the README there). */
+/** test/fixtures/invoices/invoice2data/<name> (third-party files, shared with the invoice extraction tests: see test/fixtures/invoices/README.md). */
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/processing/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../fixtures/invoices/invoice2data/${name}`, import.meta.url));
 }
 
 /** The invoice number the invoice2data JSON beside a fixture expects. */

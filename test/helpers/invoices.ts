@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import { makePdf } from './processing.ts';
 
 /**
  * Invoices generated for the extraction tests: PDFs drawn with pdfkit in several languages,
@@ -22,20 +22,8 @@ export interface GeneratedInvoice {
   attach?: { name: string; content: string };
 }
 
-export function pdfBytes(
-  options: PDFKit.PDFDocumentOptions,
-  draw: (document: PDFKit.PDFDocument) => void,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const document = new PDFDocument({ ...options, info: { CreationDate: new Date(0) } });
-    const chunks: Buffer[] = [];
-    document.on('data', (chunk: Buffer) => chunks.push(chunk));
-    document.on('end', () => resolve(Buffer.concat(chunks)));
-    document.on('error', reject);
-    draw(document);
-    document.end();
-  });
-}
+/** A PDF drawn by `draw`, in memory (the processing tests' generator). */
+export const pdfBytes = makePdf;
 
 export function invoicePdf(invoice: GeneratedInvoice): Promise<Buffer> {
   return pdfBytes({ size: 'A4', margin: 40, ...invoice.pdf }, (document) => {

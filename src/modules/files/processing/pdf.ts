@@ -10,7 +10,7 @@ type PdfJs = typeof PdfJsModule;
 let pdfjsModule: Promise<PdfJs> | undefined;
 
 /** PDF.js's legacy build, the one it asks Node to use; loaded on first use (about 40 MB). */
-function loadPdfJs(): Promise<PdfJs> {
+export function loadPdfJs(): Promise<PdfJs> {
   pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   return pdfjsModule;
 }
@@ -20,7 +20,7 @@ function loadPdfJs(): Promise<PdfJs> {
  * that use Helvetica and friends without embedding them), CMaps (CJK encodings), the WASM image
  * decoders (JPEG 2000, JBIG2) and the ICC profile. Nothing is fetched.
  */
-function dataFolders() {
+export function dataFolders() {
   const root = path.dirname(fileURLToPath(import.meta.resolve('pdfjs-dist/package.json')));
   const folder = (name: string) => path.join(root, name) + path.sep;
   return {

@@ -1,29 +1,8 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// PDF.js loading and its data folders are the document-processing module's (one copy, one load).
+import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.js';
+import { dataFolders, loadPdfJs } from '../../files/processing/pdf.ts';
 import type { TextItem } from './layout.ts';
 import { ExtractionFailure } from './types.ts';
-
-import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
-
-let pdfjsModule: Promise<typeof PdfJsModule> | undefined;
-
-/** PDF.js's legacy build (the one for Node), loaded on first use: it is about 40 MB. */
-function loadPdfJs(): Promise<typeof PdfJsModule> {
-  pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs');
-  return pdfjsModule;
-}
-
-/** Fonts and CMaps from node_modules, so PDFs using the standard fonts or CJK encodings read without a fetch. */
-function dataFolders() {
-  const root = path.dirname(fileURLToPath(import.meta.resolve('pdfjs-dist/package.json')));
-  const folder = (name: string) => path.join(root, name) + path.sep;
-  return {
-    standardFontDataUrl: folder('standard_fonts'),
-    cMapUrl: folder('cmaps'),
-    cMapPacked: true,
-    wasmUrl: folder('wasm'),
-  };
-}
 
 export interface PdfContent {
   pages: number;
@@ -110,7 +89,7 @@ export async function readPdf(bytes: Uint8Array, maxPages: number): Promise<PdfC
   }
 }
 
-async function embeddedInvoice(document: PdfJsModule.PDFDocumentProxy): Promise<PdfContent['embeddedXml']> {
+async function embeddedInvoice(document: PDFDocumentProxy): Promise<PdfContent['embeddedXml']> {
   const attachments = await document.getAttachments().catch(() => null);
   if (!attachments) return undefined;
   const entries = [...attachments.entries()].filter(([, attachment]) => /\.xml$/i.test(attachment.filename));

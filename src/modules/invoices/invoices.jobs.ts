@@ -3,7 +3,12 @@ import type { DB } from '../../platform/db/schema.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { JobQueue } from '../../platform/queue/queue.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
-import { type InvoicesService, markOverdueInvoices, PROCESS_ATTEMPTS, PROCESS_JOB } from './invoices.service.ts';
+import {
+  type InvoicesService,
+  markOverdueInvoices,
+  PROCESS_ATTEMPTS,
+  PROCESS_JOB,
+} from './invoices.service.ts';
 
 /**
  * invoice:process reads an uploaded invoice (queued with the upload, in its transaction);
@@ -20,7 +25,8 @@ export function defineInvoiceJobs(
 ): void {
   queue.define<{ invoiceId: string }>({
     type: PROCESS_JOB,
-    description: 'Read an uploaded invoice, match its vendor, lines, orders and receipts, and put it up for review',
+    description:
+      'Read an uploaded invoice, match its vendor, lines, orders and receipts, and put it up for review',
     retryLimit: PROCESS_ATTEMPTS - 1,
     expireInSeconds: 1800,
     async run(job) {

@@ -9,8 +9,87 @@ export type InvoiceLineRow = Selectable<DB['invoice_lines']>;
 export type NewInvoice = Insertable<DB['invoices']>;
 export type NewInvoiceLine = Insertable<DB['invoice_lines']>;
 
+/** Every column of `invoices`, listed (a prepared `select *` breaks when a migration adds one). */
+const INVOICE_COLUMNS = [
+  'id',
+  'org_id',
+  'file_id',
+  'file_sha256',
+  'source_index',
+  'vendor_id',
+  'status',
+  'payment_status',
+  'failure_code',
+  'failure_message',
+  'invoice_number',
+  'invoice_date',
+  'due_date',
+  'currency',
+  'subtotal',
+  'tax',
+  'total',
+  'vendor_name',
+  'vendor_tax_id',
+  'format',
+  'extraction',
+  'corrections',
+  'conflicts',
+  'credit_amount',
+  'paid_date',
+  'payment_method',
+  'payment_notes',
+  'uploaded_by',
+  'approved_by',
+  'approved_at',
+  'processed_at',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof DB['invoices']>;
+
+const LINE_COLUMNS = [
+  'l.id',
+  'l.org_id',
+  'l.invoice_id',
+  'l.line_number',
+  'l.description',
+  'l.quantity',
+  'l.unit',
+  'l.unit_cost',
+  'l.line_total',
+  'l.gtin',
+  'l.vendor_sku',
+  'l.tax_rate',
+  'l.item_id',
+  'l.match_method',
+  'l.match_score',
+  'l.suggestions',
+  'l.ignored',
+  'l.po_line_id',
+  'l.ordered_quantity',
+  'l.received_quantity',
+  'l.po_unit_cost',
+  'l.expiration_date',
+  'l.lot_code',
+  'l.movement_id',
+] as const;
+
+const ADJUSTMENT_COLUMNS = [
+  'id',
+  'org_id',
+  'invoice_id',
+  'item_id',
+  'expected_quantity',
+  'actual_quantity',
+  'reason',
+  'unit_cost',
+  'credit_amount',
+  'movement_id',
+  'created_by',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof DB['invoice_adjustments']>;
+
 export async function insertInvoice(db: Executor, values: NewInvoice): Promise<InvoiceRow> {
-  return db.insertInto('invoices').values(values).returningAll().executeTakeFirstOrThrow();
+  return db.insertInto('invoices').values(values).returning(INVOICE_COLUMNS).executeTakeFirstOrThrow();
 }
 
 export async function findInvoice(
@@ -19,7 +98,11 @@ export async function findInvoice(
   id: string,
   lock = false,
 ): Promise<InvoiceRow | undefined> {
-  let query = db.selectFrom('invoices').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+  let query = db
+    .selectFrom('invoices')
+    .select(INVOICE_COLUMNS)
+    .where('org_id', '=', orgId)
+    .where('id', '=', id);
   if (lock) query = query.forUpdate();
   return query.executeTakeFirst();
 }
@@ -66,7 +149,7 @@ export async function updateInvoice(
     .set({ ...values, updated_at: new Date() })
     .where('org_id', '=', orgId)
     .where('id', '=', id)
-    .returningAll()
+    .returning(INVOICE_COLUMNS)
     .executeTakeFirstOrThrow();
 }
 
@@ -79,8 +162,10 @@ export async function linesOf(db: Executor, orgId: string, invoiceIds: readonly 
   if (invoiceIds.length === 0) return [];
   return db
     .selectFrom('invoice_lines as l')
-    .leftJoin('inventory_items as i', (join) => join.onRef('i.id', '=', 'l.item_id').onRef('i.org_id', '=', 'l.org_id'))
-    .selectAll('l')
+    .leftJoin('inventory_items as i', (join) =>
+      join.onRef('i.id', '=', 'l.item_id').onRef('i.org_id', '=', 'l.org_id'),
+    )
+    .select(LINE_COLUMNS)
     .select(['i.description as item_description', 'i.unit_cost as item_unit_cost'])
     .where('l.org_id', '=', orgId)
     .where('l.invoice_id', 'in', invoiceIds)
@@ -96,7 +181,12 @@ export async function updateLine(
   lineId: string,
   values: Updateable<DB['invoice_lines']>,
 ): Promise<void> {
-  await db.updateTable('invoice_lines').set(values).where('org_id', '=', orgId).where('id', '=', lineId).execute();
+  await db
+    .updateTable('invoice_lines')
+    .set(values)
+    .where('org_id', '=', orgId)
+    .where('id', '=', lineId)
+    .execute();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +222,13 @@ export async function findVendorByTaxId(db: Executor, orgId: string, taxId: stri
 export async function findVendorByName(db: Executor, orgId: string, name: string, threshold: number) {
   return db
     .selectFrom('vendors')
-    .select(['id', 'name', 'tax_id', 'payment_terms', sql<number>`similarity(lower(name), lower(${name}))`.as('score')])
+    .select([
+      'id',
+      'name',
+      'tax_id',
+      'payment_terms',
+      sql<number>`similarity(lower(name), lower(${name}))`.as('score'),
+    ])
     .where('org_id', '=', orgId)
     .where(sql<number>`similarity(lower(name), lower(${name}))`, '>=', threshold)
     .orderBy('score', 'desc')
@@ -223,7 +319,12 @@ export async function similarItems(db: Executor, orgId: string, description: str
  * The vendor's live purchase-order lines (sent, partly or fully received) for these items, newest
  * order first: the three-way match compares an invoice line with the newest order of its item.
  */
-export async function openOrderLines(db: Executor, orgId: string, vendorId: string, itemIds: readonly string[]) {
+export async function openOrderLines(
+  db: Executor,
+  orgId: string,
+  vendorId: string,
+  itemIds: readonly string[],
+) {
   if (itemIds.length === 0) return [];
   return db
     .selectFrom('purchase_order_lines as l')
@@ -247,7 +348,12 @@ export async function openOrderLines(db: Executor, orgId: string, vendorId: stri
 }
 
 /** Lines of other approved invoices that already claimed these PO lines' received units. */
-export async function invoicedAgainst(db: Executor, orgId: string, poLineIds: readonly string[], exceptInvoice: string) {
+export async function invoicedAgainst(
+  db: Executor,
+  orgId: string,
+  poLineIds: readonly string[],
+  exceptInvoice: string,
+) {
   if (poLineIds.length === 0) return new Map<string, number>();
   const rows = await db
     .selectFrom('invoice_lines as l')
@@ -275,13 +381,17 @@ export async function setItemCosts(db: Executor, orgId: string, itemId: string, 
 // Reconciliation, list, overdue
 
 export async function insertAdjustment(db: Executor, values: Insertable<DB['invoice_adjustments']>) {
-  return db.insertInto('invoice_adjustments').values(values).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('invoice_adjustments')
+    .values(values)
+    .returning(ADJUSTMENT_COLUMNS)
+    .executeTakeFirstOrThrow();
 }
 
 export async function adjustmentsOf(db: Executor, orgId: string, invoiceId: string) {
   return db
     .selectFrom('invoice_adjustments')
-    .selectAll()
+    .select(ADJUSTMENT_COLUMNS)
     .where('org_id', '=', orgId)
     .where('invoice_id', '=', invoiceId)
     .orderBy('created_at')
@@ -312,7 +422,7 @@ export async function listInvoices(db: Executor, orgId: string, filters: ListFil
   if (filters.amountMax !== undefined) query = query.where('total', '<=', String(filters.amountMax));
   // One after the other: both run on the request's one transaction.
   const rows = await query
-    .selectAll()
+    .select(INVOICE_COLUMNS)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(filters.limit)

@@ -35,7 +35,11 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 200, description: 'Makes a retry safe: the same key replays the first answer' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Makes a retry safe: the same key replays the first answer',
+    }),
   ),
 });
 
@@ -48,12 +52,16 @@ function checkField(name: TextField, value: string): string {
   if (name === 'invoiceDate' && (!DATE.test(trimmed) || Number.isNaN(Date.parse(trimmed)))) {
     throw refuse('must be a date YYYY-MM-DD');
   }
-  if (name === 'invoiceNumber' && (trimmed === '' || trimmed.length > 100)) throw refuse('must be 1 to 100 characters');
+  if (name === 'invoiceNumber' && (trimmed === '' || trimmed.length > 100))
+    throw refuse('must be 1 to 100 characters');
   return name === 'vendorId' ? trimmed.toLowerCase() : trimmed;
 }
 
 /** /v1/invoices: upload, processing, review, approval, reconciliation and payment of vendor invoices. */
-export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = async (app, { service, guard }) => {
+export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = async (
+  app,
+  { service, guard },
+) => {
   await app.register(multipart, {
     limits: { fileSize: service.files.maxBytes + 1, files: 1, fields: 3, parts: 4, fieldSize: 1024 },
   });
@@ -65,7 +73,8 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
         'invoice:process',
         {
           tags,
-          summary: 'Upload an invoice (multipart: `file`, optional `vendorId`, `invoiceNumber`, `invoiceDate`)',
+          summary:
+            'Upload an invoice (multipart: `file`, optional `vendorId`, `invoiceNumber`, `invoiceDate`)',
           description:
             'The file is streamed to storage (FILE_MAX_BYTES, type from its bytes) and an `invoice:process` job is queued in the same transaction: 202 with `status: processing`. Follow it with GET /v1/invoices/:id or the `invoices:updates` channel (`invoice:processed`, `invoice:failed`). The same file again, or a vendor’s invoice number already here → 409 `DUPLICATE_INVOICE` with `details.invoiceId`. Send the text fields before the file.',
           consumes: ['multipart/form-data'],
@@ -77,7 +86,11 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
     },
     async (request, reply) => {
       if (!request.isMultipart()) {
-        throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with the invoice in a field named "file"');
+        throw new AppError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Send multipart/form-data with the invoice in a field named "file"',
+        );
       }
       const auth = authOf(request);
       const fields: Partial<Record<TextField, string>> = {};
@@ -89,20 +102,31 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
             const name = part.fieldname;
             if (part.type === 'file') {
               unread = part.file;
-              if (name !== 'file') throw invalidInput([{ field: name, message: 'must be a text field, not a file' }]);
-              const filename = part.filename.slice(Math.max(part.filename.lastIndexOf('/'), part.filename.lastIndexOf('\\')) + 1).trim();
+              if (name !== 'file')
+                throw invalidInput([{ field: name, message: 'must be a text field, not a file' }]);
+              const filename = part.filename
+                .slice(Math.max(part.filename.lastIndexOf('/'), part.filename.lastIndexOf('\\')) + 1)
+                .trim();
               if (filename === '' || filename.length > 255 || textProblem(filename, 255)) {
                 throw invalidInput([{ field: 'file', message: 'needs a file name of 1 to 255 characters' }]);
               }
-              staged = await service.files.stage(auth, { filename, declaredType: part.mimetype, body: part.file });
+              staged = await service.files.stage(auth, {
+                filename,
+                declaredType: part.mimetype,
+                body: part.file,
+              });
               unread = undefined;
             } else {
               if (!(TEXT_FIELDS as readonly string[]).includes(name)) {
                 throw invalidInput([
-                  { field: textProblem(name, 200) ? 'multipart field' : name, message: 'is not a field of this request (file, vendorId, invoiceNumber, invoiceDate)' },
+                  {
+                    field: textProblem(name, 200) ? 'multipart field' : name,
+                    message: 'is not a field of this request (file, vendorId, invoiceNumber, invoiceDate)',
+                  },
                 ]);
               }
-              if (fields[name as TextField] !== undefined) throw invalidInput([{ field: name, message: 'is sent more than once' }]);
+              if (fields[name as TextField] !== undefined)
+                throw invalidInput([{ field: name, message: 'is sent more than once' }]);
               fields[name as TextField] = checkField(name as TextField, String(part.value));
             }
           }
@@ -110,7 +134,9 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
           throw multipartError(error);
         }
         if (!staged) {
-          throw errors.validation('No file: send it in a multipart field named "file"', [{ field: 'file', message: 'is required' }]);
+          throw errors.validation('No file: send it in a multipart field named "file"', [
+            { field: 'file', message: 'is required' },
+          ]);
         }
         const answer = await service.upload(auth, staged, fields);
         staged = undefined;
@@ -189,7 +215,10 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
       { errors: [404, 409, 422] },
     ),
     async (request) =>
-      ok(request, await service.approve(authOf(request), request.params.id, request.headers['idempotency-key'])),
+      ok(
+        request,
+        await service.approve(authOf(request), request.params.id, request.headers['idempotency-key']),
+      ),
   );
 
   app.post(
@@ -211,7 +240,12 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
     async (request) =>
       ok(
         request,
-        await service.reconcile(authOf(request), request.params.id, request.body, request.headers['idempotency-key']),
+        await service.reconcile(
+          authOf(request),
+          request.params.id,
+          request.body,
+          request.headers['idempotency-key'],
+        ),
       ),
   );
 
@@ -222,7 +256,8 @@ export const invoicesRoutes: FastifyPluginAsyncTypebox<InvoicesRoutesOptions> = 
       {
         tags,
         summary: 'Set the payment status (paid, pending, overdue)',
-        description: '`paidDate` (default: the store’s today) only with `paid`. Only a processed invoice (review or approved) has one (409).',
+        description:
+          '`paidDate` (default: the store’s today) only with `paid`. Only a processed invoice (review or approved) has one (409).',
         params: IdParams,
         body: StatusBody,
         response: { 200: Envelope(Invoice) },

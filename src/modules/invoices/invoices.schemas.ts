@@ -3,14 +3,26 @@ import type { InvoicePaymentStatus, InvoiceStatus } from '../../platform/db/sche
 
 /** Request and response shapes of /v1/invoices (the spec's Invoice Processing API, extended). */
 
-const Uuid = (description?: string) => Type.String({ format: 'uuid', ...(description ? { description } : {}) });
+const Uuid = (description?: string) =>
+  Type.String({ format: 'uuid', ...(description ? { description } : {}) });
 const IsoDate = (description = 'YYYY-MM-DD') => Type.String({ format: 'date', description });
-const nullableString = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description });
-const nullableNumber = (description: string) => Type.Unsafe<number | null>({ type: ['number', 'null'], description });
+const nullableString = (description: string) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], description });
+const nullableNumber = (description: string) =>
+  Type.Unsafe<number | null>({ type: ['number', 'null'], description });
 const Quantity = (description: string) => Type.Number({ minimum: 0, maximum: 1_000_000_000, description });
 
-export const PROCESSING_STATUSES = ['processing', 'review', 'approved', 'failed'] as const satisfies readonly InvoiceStatus[];
-export const PAYMENT_STATUSES = ['pending', 'paid', 'overdue'] as const satisfies readonly InvoicePaymentStatus[];
+export const PROCESSING_STATUSES = [
+  'processing',
+  'review',
+  'approved',
+  'failed',
+] as const satisfies readonly InvoiceStatus[];
+export const PAYMENT_STATUSES = [
+  'pending',
+  'paid',
+  'overdue',
+] as const satisfies readonly InvoicePaymentStatus[];
 
 const ProcessingStatus = Type.Unsafe<InvoiceStatus>({
   type: 'string',
@@ -28,9 +40,16 @@ export const IdParams = Type.Object({ id: Uuid('The invoice id') });
 /** The multipart body, for the OpenAPI document (the route reads the parts itself). */
 export const UploadRequest = Type.Object(
   {
-    file: Type.String({ format: 'binary', description: 'The invoice: PDF (text, scan, ZUGFeRD/Factur-X), XRechnung/UBL XML, CSV or XLSX' }),
-    vendorId: Type.Optional(Uuid('The vendor, when known; otherwise it is matched from the name and tax id printed')),
-    invoiceNumber: Type.Optional(Type.String({ maxLength: 100, description: 'Overrides the number read from the file' })),
+    file: Type.String({
+      format: 'binary',
+      description: 'The invoice: PDF (text, scan, ZUGFeRD/Factur-X), XRechnung/UBL XML, CSV or XLSX',
+    }),
+    vendorId: Type.Optional(
+      Uuid('The vendor, when known; otherwise it is matched from the name and tax id printed'),
+    ),
+    invoiceNumber: Type.Optional(
+      Type.String({ maxLength: 100, description: 'Overrides the number read from the file' }),
+    ),
     invoiceDate: Type.Optional(IsoDate('Overrides the date read from the file')),
   },
   { additionalProperties: false },
@@ -62,7 +81,11 @@ export const InvoiceLine = Type.Object({
   totalCost: nullableNumber('Line total'),
   upc: nullableString('GTIN/UPC/EAN as printed'),
   sku: nullableString('The vendor’s article number'),
-  itemId: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'uuid', description: 'The matched item' }),
+  itemId: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    format: 'uuid',
+    description: 'The matched item',
+  }),
   itemDescription: nullableString('The matched item’s name'),
   matchMethod: nullableString('gtin, learned_sku, catalogue_sku, description or manual'),
   matchScore: nullableNumber('Confidence of the match, 0–1'),
@@ -92,13 +115,19 @@ export const Invoice = Type.Object({
   paymentStatus: PaymentStatus,
   failure: Type.Union([
     Type.Object({
-      code: Type.String({ description: 'Stable code: an extraction failure code, duplicate_invoice or processing_error' }),
+      code: Type.String({
+        description: 'Stable code: an extraction failure code, duplicate_invoice or processing_error',
+      }),
       message: Type.String({ description: 'What to do about it' }),
     }),
     Type.Null(),
   ]),
   fileId: Uuid('The uploaded file (GET /v1/files/:id)'),
-  vendorId: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'uuid', description: 'The matched vendor' }),
+  vendorId: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    format: 'uuid',
+    description: 'The matched vendor',
+  }),
   vendorName: nullableString('As printed'),
   vendorTaxId: nullableString('As printed'),
   invoiceNumber: nullableString('Invoice number'),
@@ -138,7 +167,11 @@ export type Invoice = Static<typeof Invoice>;
 
 export const UploadResponse = Type.Object({
   invoiceId: Uuid(),
-  status: Type.Unsafe<'processing'>({ type: 'string', enum: ['processing'], description: 'Always processing: follow GET /v1/invoices/:id or invoices:updates' }),
+  status: Type.Unsafe<'processing'>({
+    type: 'string',
+    enum: ['processing'],
+    description: 'Always processing: follow GET /v1/invoices/:id or invoices:updates',
+  }),
   fileId: Uuid('The stored file'),
   jobId: Type.String({ description: 'The invoice:process job (GET /v1/jobs/:id)' }),
 });
@@ -162,7 +195,9 @@ export type ListQuery = Static<typeof ListQuery>;
 export const UpdateInvoiceBody = Type.Object(
   {
     vendorId: Type.Optional(Uuid('The vendor, when the match was wrong or missing')),
-    invoiceNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Corrected number' })),
+    invoiceNumber: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Corrected number' }),
+    ),
     invoiceDate: Type.Optional(IsoDate('Corrected invoice date')),
     dueDate: Type.Optional(IsoDate('Corrected due date')),
     totalAmount: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12, description: 'Corrected total' })),
@@ -171,12 +206,20 @@ export const UpdateInvoiceBody = Type.Object(
         Type.Object(
           {
             lineNumber: Type.Integer({ minimum: 1, description: 'The line to change' }),
-            itemId: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'uuid', description: 'The item this line is (null: none)' })),
+            itemId: Type.Optional(
+              Type.Unsafe<string | null>({
+                type: ['string', 'null'],
+                format: 'uuid',
+                description: 'The item this line is (null: none)',
+              }),
+            ),
             quantity: Type.Optional(Quantity('Corrected quantity')),
             unitCost: Type.Optional(Quantity('Corrected unit cost')),
             ignored: Type.Optional(Type.Boolean({ description: 'Not stock: approval skips it' })),
             expirationDate: Type.Optional(IsoDate('Lot expiry to receive with')),
-            lotCode: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Lot code to receive with' })),
+            lotCode: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 100, description: 'Lot code to receive with' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -238,7 +281,10 @@ export const ReconcileResponse = Type.Object({
       actualQuantity: Type.Number({ description: 'Arrived' }),
       reason: Type.String({ description: 'Why' }),
       creditAmount: Type.Number({ description: 'Short units × invoiced unit cost' }),
-      movementId: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'The ledger adjustment' }),
+      movementId: Type.Unsafe<string | null>({
+        type: ['string', 'null'],
+        description: 'The ledger adjustment',
+      }),
     }),
   ),
 });
@@ -247,7 +293,9 @@ export const StatusBody = Type.Object(
   {
     status: PaymentStatus,
     paidDate: Type.Optional(IsoDate('Day it was paid (default: the store’s today when status is paid)')),
-    paymentMethod: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Transfer, card, cheque…' })),
+    paymentMethod: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Transfer, card, cheque…' }),
+    ),
     notes: Type.Optional(Type.String({ maxLength: 2000, description: 'Free text' })),
   },
   { additionalProperties: false },

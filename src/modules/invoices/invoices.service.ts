@@ -14,7 +14,13 @@ import type { AuthContext } from '../auth/guard.ts';
 import * as filesRepo from '../files/files.repository.ts';
 import type { FilesService, StagedFile } from '../files/files.service.ts';
 import { insertChanges } from '../inventory/inventory.repository.ts';
-import { addDays, applyStockChange, itemsById, loadContext, todayIn } from '../inventory/inventory.service.ts';
+import {
+  addDays,
+  applyStockChange,
+  itemsById,
+  loadContext,
+  todayIn,
+} from '../inventory/inventory.service.ts';
 import type { StoreSettings } from '../settings/store-settings.ts';
 import {
   type ExtractedInvoice,
@@ -44,7 +50,9 @@ export function termsDays(terms: string | null | undefined): number | null {
 }
 
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(body ?? null))
+    .digest('hex');
 }
 
 export function toInvoice(row: repo.InvoiceRow, lines: repo.LineWithItem[]): Invoice {
@@ -188,15 +196,27 @@ export class InvoicesService {
         }
         if (fields.vendorId) {
           if (!(await repo.findVendor(trx, auth.orgId, fields.vendorId))) {
-            throw errors.unprocessable('Unknown vendor', [{ field: 'vendorId', message: 'is not a vendor of this store' }]);
+            throw errors.unprocessable('Unknown vendor', [
+              { field: 'vendorId', message: 'is not a vendor of this store' },
+            ]);
           }
           if (fields.invoiceNumber) {
-            const known = await repo.findByVendorNumber(trx, auth.orgId, fields.vendorId, fields.invoiceNumber);
+            const known = await repo.findByVendorNumber(
+              trx,
+              auth.orgId,
+              fields.vendorId,
+              fields.invoiceNumber,
+            );
             if (known) {
-              throw new AppError(409, 'DUPLICATE_INVOICE', 'This vendor’s invoice with this number is already here', {
-                invoiceId: known.id,
-                reason: 'same_number',
-              });
+              throw new AppError(
+                409,
+                'DUPLICATE_INVOICE',
+                'This vendor’s invoice with this number is already here',
+                {
+                  invoiceId: known.id,
+                  reason: 'same_number',
+                },
+              );
             }
           }
         }
@@ -226,10 +246,15 @@ export class InvoicesService {
           invoice_date: fields.invoiceDate ?? null,
           uploaded_by: auth.userId,
         });
-        const jobId = await this.#queue.enqueue(trx, PROCESS_JOB, { invoiceId }, {
-          orgId: auth.orgId,
-          requestedBy: auth.userId,
-        });
+        const jobId = await this.#queue.enqueue(
+          trx,
+          PROCESS_JOB,
+          { invoiceId },
+          {
+            orgId: auth.orgId,
+            requestedBy: auth.userId,
+          },
+        );
         await writeOutboxEvents(trx, auth.orgId, [
           { type: 'invoice:uploaded', payload: { invoiceId, fileId: staged.id, status: 'processing' } },
         ]);
@@ -273,16 +298,23 @@ export class InvoicesService {
       if (row.status !== 'review') throw invalidState(row, 'only an invoice in review can be corrected');
       const vendorId = body.vendorId ?? row.vendor_id;
       if (body.vendorId && !(await repo.findVendor(trx, auth.orgId, body.vendorId))) {
-        throw errors.unprocessable('Unknown vendor', [{ field: 'vendorId', message: 'is not a vendor of this store' }]);
+        throw errors.unprocessable('Unknown vendor', [
+          { field: 'vendorId', message: 'is not a vendor of this store' },
+        ]);
       }
       const number = body.invoiceNumber ?? row.invoice_number;
       if (vendorId && number) {
         const known = await repo.findByVendorNumber(trx, auth.orgId, vendorId, number, id);
         if (known) {
-          throw new AppError(409, 'DUPLICATE_INVOICE', 'This vendor’s invoice with this number is already here', {
-            invoiceId: known.id,
-            reason: 'same_number',
-          });
+          throw new AppError(
+            409,
+            'DUPLICATE_INVOICE',
+            'This vendor’s invoice with this number is already here',
+            {
+              invoiceId: known.id,
+              reason: 'same_number',
+            },
+          );
         }
       }
       const header: Record<string, string | number> = {};
@@ -293,7 +325,9 @@ export class InvoicesService {
 
       const lines = await repo.linesOf(trx, auth.orgId, [id]);
       const byNumber = new Map(lines.map((line) => [line.line_number, line]));
-      const mapped = (body.lines ?? []).map((change) => change.itemId).filter((itemId): itemId is string => Boolean(itemId));
+      const mapped = (body.lines ?? [])
+        .map((change) => change.itemId)
+        .filter((itemId): itemId is string => Boolean(itemId));
       const live = new Set((await repo.liveItems(trx, auth.orgId, mapped)).map((item) => item.id));
       const learnedLines: { index: number; vendorSku?: string; itemId?: string }[] = [];
       for (const change of body.lines ?? []) {
@@ -304,11 +338,18 @@ export class InvoicesService {
           ]);
         }
         if (change.itemId && !live.has(change.itemId)) {
-          throw errors.unprocessable('Unknown item', [{ field: 'lines.itemId', message: 'is not a live item of this store' }]);
+          throw errors.unprocessable('Unknown item', [
+            { field: 'lines.itemId', message: 'is not a live item of this store' },
+          ]);
         }
         await repo.updateLine(trx, auth.orgId, line.id, {
           ...(change.itemId !== undefined
-            ? { item_id: change.itemId, match_method: change.itemId ? 'manual' : null, match_score: change.itemId ? 1 : null, suggestions: '[]' }
+            ? {
+                item_id: change.itemId,
+                match_method: change.itemId ? 'manual' : null,
+                match_score: change.itemId ? 1 : null,
+                suggestions: '[]',
+              }
             : {}),
           ...(change.quantity !== undefined ? { quantity: change.quantity } : {}),
           ...(change.unitCost !== undefined ? { unit_cost: change.unitCost } : {}),
@@ -344,7 +385,9 @@ export class InvoicesService {
         corrections: JSON.stringify({ ...(row.corrections as object), ...header }),
       });
       await this.#rematch(trx, auth.orgId, id, vendorId);
-      await writeOutboxEvents(trx, auth.orgId, [{ type: 'invoice:updated', payload: { invoiceId: id, status: 'review' } }]);
+      await writeOutboxEvents(trx, auth.orgId, [
+        { type: 'invoice:updated', payload: { invoiceId: id, status: 'review' } },
+      ]);
       return loadInvoice(trx, auth.orgId, id);
     });
   }
@@ -353,7 +396,9 @@ export class InvoicesService {
   async #rematch(trx: Kysely<DB>, orgId: string, invoiceId: string, vendorId: string | null) {
     const lines = await repo.linesOf(trx, orgId, [invoiceId]);
     const conflicts: Conflict[] = [];
-    const itemIds = [...new Set(lines.map((line) => line.item_id).filter((itemId): itemId is string => Boolean(itemId)))];
+    const itemIds = [
+      ...new Set(lines.map((line) => line.item_id).filter((itemId): itemId is string => Boolean(itemId))),
+    ];
     const orders = vendorId ? await repo.openOrderLines(trx, orgId, vendorId, itemIds) : [];
     const claimed = await repo.invoicedAgainst(
       trx,
@@ -368,18 +413,36 @@ export class InvoicesService {
           item: line.description,
           lineNumber: line.line_number,
           kind: 'unmatched',
-          issue: line.suggestions.length > 0 ? 'No sure match: pick one of the suggested items' : 'No item matches this line',
-          suggestions: line.suggestions.map((suggestion) => `${suggestion.description} (${suggestion.itemId})`),
+          issue:
+            line.suggestions.length > 0
+              ? 'No sure match: pick one of the suggested items'
+              : 'No item matches this line',
+          suggestions: line.suggestions.map(
+            (suggestion) => `${suggestion.description} (${suggestion.itemId})`,
+          ),
         });
-        await repo.updateLine(trx, orgId, line.id, { po_line_id: null, ordered_quantity: null, received_quantity: null, po_unit_cost: null });
+        await repo.updateLine(trx, orgId, line.id, {
+          po_line_id: null,
+          ordered_quantity: null,
+          received_quantity: null,
+          po_unit_cost: null,
+        });
         continue;
       }
       // The newest order of this item with units not yet claimed by another approved invoice.
       const order =
-        orders.find((candidate) => candidate.item_id === line.item_id && (claimed.get(candidate.id) ?? 0) < Number(candidate.quantity_units)) ??
-        orders.find((candidate) => candidate.item_id === line.item_id);
+        orders.find(
+          (candidate) =>
+            candidate.item_id === line.item_id &&
+            (claimed.get(candidate.id) ?? 0) < Number(candidate.quantity_units),
+        ) ?? orders.find((candidate) => candidate.item_id === line.item_id);
       if (!order) {
-        await repo.updateLine(trx, orgId, line.id, { po_line_id: null, ordered_quantity: null, received_quantity: null, po_unit_cost: null });
+        await repo.updateLine(trx, orgId, line.id, {
+          po_line_id: null,
+          ordered_quantity: null,
+          received_quantity: null,
+          po_unit_cost: null,
+        });
         continue;
       }
       const figures = {
@@ -397,7 +460,12 @@ export class InvoicesService {
       });
       conflicts.push(
         ...threeWayConflicts(
-          { lineNumber: line.line_number, description: line.description, quantity: num(line.quantity), unitCost: num(line.unit_cost) },
+          {
+            lineNumber: line.line_number,
+            description: line.description,
+            quantity: num(line.quantity),
+            unitCost: num(line.unit_cost),
+          },
           figures,
         ),
       );
@@ -414,17 +482,38 @@ export class InvoicesService {
    * message and is not retried; other errors are retried, and the last attempt marks it failed
    * (processing_error) so no invoice is left processing.
    */
-  async process(platform: Pick<Platform, 'storage'>, orgId: string, invoiceId: string, attempt: number, signal?: AbortSignal) {
+  async process(
+    platform: Pick<Platform, 'storage'>,
+    orgId: string,
+    invoiceId: string,
+    attempt: number,
+    signal?: AbortSignal,
+  ) {
     const row = await withTenant(this.#db, orgId, (trx) => repo.findInvoice(trx, orgId, invoiceId));
     if (!row || row.status !== 'processing') return { skipped: `invoice is ${row?.status ?? 'gone'}` };
     try {
-      const file = await withTenant(this.#db, orgId, (trx) => filesRepo.findLiveFile(trx, orgId, row.file_id));
-      if (!file) return this.#fail(orgId, invoiceId, 'file_deleted', 'The uploaded file was deleted before it was read: upload it again');
+      const file = await withTenant(this.#db, orgId, (trx) =>
+        filesRepo.findLiveFile(trx, orgId, row.file_id),
+      );
+      if (!file)
+        return this.#fail(
+          orgId,
+          invoiceId,
+          'file_deleted',
+          'The uploaded file was deleted before it was read: upload it again',
+        );
       const bytes = await buffer((await platform.storage.get(file.storage_key)).body);
-      const input = { bytes: new Uint8Array(bytes), fileName: file.original_filename, mediaType: file.mime_type };
+      const input = {
+        bytes: new Uint8Array(bytes),
+        fileName: file.original_filename,
+        mediaType: file.mime_type,
+      };
       let hints = row.vendor_id ? await this.#hints(orgId, row.vendor_id) : undefined;
-      let result = await extractInvoice(input, { ...(hints ? { hints } : {}), ...(signal ? { signal } : {}) });
-      let vendor = row.vendor_id
+      let result = await extractInvoice(input, {
+        ...(hints ? { hints } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const vendor = row.vendor_id
         ? await withTenant(this.#db, orgId, (trx) => repo.findVendor(trx, orgId, row.vendor_id!))
         : await this.#matchVendor(orgId, result.header);
       // A vendor found from the page: read again with what was learned from its invoices.
@@ -432,7 +521,9 @@ export class InvoicesService {
         hints = await this.#hints(orgId, vendor.id);
         if (hints) result = await extractInvoice(input, { hints, ...(signal ? { signal } : {}) });
       }
-      return await withTenant(this.#db, orgId, (trx) => this.#store(trx, orgId, row, result, vendor ?? null, hints));
+      return await withTenant(this.#db, orgId, (trx) =>
+        this.#store(trx, orgId, row, result, vendor ?? null, hints),
+      );
     } catch (error) {
       if (isExtractionFailure(error)) return this.#fail(orgId, invoiceId, error.code, error.message);
       if (attempt >= PROCESS_ATTEMPTS) {
@@ -449,7 +540,7 @@ export class InvoicesService {
 
   async #hints(orgId: string, vendorId: string): Promise<VendorLayoutHints | undefined> {
     const hints = await withTenant(this.#db, orgId, (trx) => repo.vendorHints(trx, orgId, vendorId));
-    return hints && Object.keys(hints).length > 0 ? (hints as VendorLayoutHints) : undefined;
+    return hints && Object.keys(hints).length > 0 ? hints : undefined;
   }
 
   async #matchVendor(orgId: string, header: ExtractedInvoice['header']) {
@@ -493,16 +584,25 @@ export class InvoicesService {
     const ids: string[] = [];
     for (const [index, extracted] of invoices.entries()) {
       const { header } = extracted;
-      const number = index === 0 ? (row.invoice_number ?? header.invoiceNumber?.value ?? null) : (header.invoiceNumber?.value ?? null);
-      const invoiceDate = index === 0 ? (row.invoice_date ?? header.invoiceDate?.value ?? null) : (header.invoiceDate?.value ?? null);
-      const terms = header.paymentTermsDays?.value ?? termsDays(vendor?.payment_terms) ?? hints?.paymentTermsDays ?? null;
-      const dueDate = header.dueDate?.value ?? (invoiceDate && terms !== null ? addDays(invoiceDate, terms) : null);
+      const number =
+        index === 0
+          ? (row.invoice_number ?? header.invoiceNumber?.value ?? null)
+          : (header.invoiceNumber?.value ?? null);
+      const invoiceDate =
+        index === 0
+          ? (row.invoice_date ?? header.invoiceDate?.value ?? null)
+          : (header.invoiceDate?.value ?? null);
+      const terms =
+        header.paymentTermsDays?.value ?? termsDays(vendor?.payment_terms) ?? hints?.paymentTermsDays ?? null;
+      const dueDate =
+        header.dueDate?.value ?? (invoiceDate && terms !== null ? addDays(invoiceDate, terms) : null);
       const values = {
         vendor_id: vendor?.id ?? null,
         invoice_number: number?.slice(0, 100) ?? null,
         invoice_date: invoiceDate,
         due_date: dueDate,
-        currency: header.currency?.value && /^[A-Z]{3}$/.test(header.currency.value) ? header.currency.value : null,
+        currency:
+          header.currency?.value && /^[A-Z]{3}$/.test(header.currency.value) ? header.currency.value : null,
         subtotal: header.subtotal?.value ?? null,
         tax: header.tax?.value ?? null,
         total: header.total?.value ?? null,
@@ -527,7 +627,15 @@ export class InvoicesService {
               processed_at: new Date(),
             });
             await writeOutboxEvents(trx, orgId, [
-              { type: 'invoice:failed', payload: { invoiceId: row.id, status: 'failed', code: 'duplicate_invoice', duplicateOf: known.id } },
+              {
+                type: 'invoice:failed',
+                payload: {
+                  invoiceId: row.id,
+                  status: 'failed',
+                  code: 'duplicate_invoice',
+                  duplicateOf: known.id,
+                },
+              },
             ]);
             return { invoiceId: row.id, status: 'failed', code: 'duplicate_invoice' };
           }
@@ -602,7 +710,13 @@ export class InvoicesService {
     return withTenant(this.#db, auth.orgId, async (trx) => {
       const { data } = await oncePerKey(
         trx,
-        { orgId: auth.orgId, userId: auth.userId, key: idempotencyKey, requestHash: requestHash({ approve: id }), statusCode: 200 },
+        {
+          orgId: auth.orgId,
+          userId: auth.userId,
+          key: idempotencyKey,
+          requestHash: requestHash({ approve: id }),
+          statusCode: 200,
+        },
         async () => {
           const row = await repo.findInvoice(trx, auth.orgId, id, true);
           if (!row) throw notFound();
@@ -620,12 +734,19 @@ export class InvoicesService {
               lines: missing.map((line) => line.line_number),
             });
           }
-          const items = await itemsById(trx, auth.orgId, lines.map((line) => line.item_id!), { lock: true });
+          const items = await itemsById(
+            trx,
+            auth.orgId,
+            lines.map((line) => line.item_id!),
+            { lock: true },
+          );
           const costChanges = lines
             .map((line) => ({ line, item: items.get(line.item_id!)! }))
             .filter(({ line, item }) => item && num(item.unit_cost) !== num(line.unit_cost));
           if (costChanges.length > 0 && !auth.permissions.has('vendor:manage')) {
-            throw errors.forbidden("Approving this invoice changes unit costs: that needs the 'vendor:manage' permission");
+            throw errors.forbidden(
+              "Approving this invoice changes unit costs: that needs the 'vendor:manage' permission",
+            );
           }
           const ctx = await loadContext(trx, auth.orgId, this.#settings);
           const label = `Invoice ${row.invoice_number ?? row.id}`;
@@ -675,7 +796,12 @@ export class InvoicesService {
           await writeOutboxEvents(trx, auth.orgId, [
             {
               type: 'invoice:approved',
-              payload: { invoiceId: id, status: 'approved', received: received.length, costChanges: changed.length },
+              payload: {
+                invoiceId: id,
+                status: 'approved',
+                received: received.length,
+                costChanges: changed.length,
+              },
             },
           ]);
           return { invoice: await loadInvoice(trx, auth.orgId, id), received, costChanges: changed };
@@ -693,24 +819,42 @@ export class InvoicesService {
     return withTenant(this.#db, auth.orgId, async (trx) => {
       const { data } = await oncePerKey(
         trx,
-        { orgId: auth.orgId, userId: auth.userId, key: idempotencyKey, requestHash: requestHash({ id, body }), statusCode: 200 },
+        {
+          orgId: auth.orgId,
+          userId: auth.userId,
+          key: idempotencyKey,
+          requestHash: requestHash({ id, body }),
+          statusCode: 200,
+        },
         async () => {
           const row = await repo.findInvoice(trx, auth.orgId, id, true);
           if (!row) throw notFound();
-          if (row.status !== 'approved') throw invalidState(row, 'reconcile it once it is approved (its stock received)');
+          if (row.status !== 'approved')
+            throw invalidState(row, 'reconcile it once it is approved (its stock received)');
           const lines = await repo.linesOf(trx, auth.orgId, [id]);
-          const costOf = new Map(lines.filter((line) => line.item_id).map((line) => [line.item_id!, num(line.unit_cost)]));
+          const costOf = new Map(
+            lines.filter((line) => line.item_id).map((line) => [line.item_id!, num(line.unit_cost)]),
+          );
           const unknown = body.adjustments.filter((adjustment) => !costOf.has(adjustment.itemId));
           if (unknown.length > 0) {
             throw errors.unprocessable('Adjust only items on this invoice', [
-              { field: 'adjustments.itemId', message: `not on this invoice: ${unknown.map((a) => a.itemId).join(', ')}` },
+              {
+                field: 'adjustments.itemId',
+                message: `not on this invoice: ${unknown.map((a) => a.itemId).join(', ')}`,
+              },
             ]);
           }
           const ctx = await loadContext(trx, auth.orgId, this.#settings);
-          await itemsById(trx, auth.orgId, body.adjustments.map((adjustment) => adjustment.itemId), { lock: true });
+          await itemsById(
+            trx,
+            auth.orgId,
+            body.adjustments.map((adjustment) => adjustment.itemId),
+            { lock: true },
+          );
           let credit = 0;
           for (const adjustment of body.adjustments) {
-            const difference = Math.round((adjustment.actualQuantity - adjustment.expectedQuantity) * 1000) / 1000;
+            const difference =
+              Math.round((adjustment.actualQuantity - adjustment.expectedQuantity) * 1000) / 1000;
             let movementId: string | null = null;
             if (difference !== 0) {
               const item = (await itemsById(trx, auth.orgId, [adjustment.itemId])).get(adjustment.itemId)!;
@@ -748,7 +892,10 @@ export class InvoicesService {
             credit_amount: Math.round((Number(row.credit_amount) + credit) * 100) / 100,
           });
           await writeOutboxEvents(trx, auth.orgId, [
-            { type: 'invoice:reconciled', payload: { invoiceId: id, creditAmount: Number(updated.credit_amount) } },
+            {
+              type: 'invoice:reconciled',
+              payload: { invoiceId: id, creditAmount: Number(updated.credit_amount) },
+            },
           ]);
           const adjustments = await repo.adjustmentsOf(trx, auth.orgId, id);
           return {
@@ -779,7 +926,9 @@ export class InvoicesService {
         throw invalidState(row, 'a payment status needs a processed invoice');
       }
       if (body.paidDate && body.status !== 'paid') {
-        throw errors.unprocessable('paidDate goes with status paid', [{ field: 'paidDate', message: 'only with status paid' }]);
+        throw errors.unprocessable('paidDate goes with status paid', [
+          { field: 'paidDate', message: 'only with status paid' },
+        ]);
       }
       const today = todayIn((await this.#settings.read(trx, auth.orgId)).timeZone);
       await repo.updateInvoice(trx, auth.orgId, id, {
@@ -797,7 +946,12 @@ export class InvoicesService {
 }
 
 /** The nightly invoice:mark_overdue job: unpaid invoices past their due date become overdue. */
-export async function markOverdueInvoices(db: Kysely<DB>, settings: StoreSettings, orgId: string, now = new Date()) {
+export async function markOverdueInvoices(
+  db: Kysely<DB>,
+  settings: StoreSettings,
+  orgId: string,
+  now = new Date(),
+) {
   return withTenant(db, orgId, async (trx) => {
     const today = todayIn((await settings.read(trx, orgId)).timeZone, now);
     const rows = await repo.markOverdue(trx, orgId, today);
@@ -806,7 +960,12 @@ export async function markOverdueInvoices(db: Kysely<DB>, settings: StoreSetting
       orgId,
       rows.map((row) => ({
         type: 'invoice:overdue',
-        payload: { invoiceId: row.id, invoiceNumber: row.invoice_number, dueDate: row.due_date, paymentStatus: 'overdue' },
+        payload: {
+          invoiceId: row.id,
+          invoiceNumber: row.invoice_number,
+          dueDate: row.due_date,
+          paymentStatus: 'overdue',
+        },
       })),
     );
     return { today, overdue: rows.length };

@@ -126,7 +126,12 @@ describe('upload → processing → review', () => {
         ['C-1', '2026-04-01', 'X-2', 'Radishes', '10', '0.50'],
       ]),
     );
-    expect(fromCsv).toMatchObject({ status: 'review', format: 'csv', invoiceNumber: 'C-1', totalAmount: 10.4 });
+    expect(fromCsv).toMatchObject({
+      status: 'review',
+      format: 'csv',
+      invoiceNumber: 'C-1',
+      totalAmount: 10.4,
+    });
 
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('Invoice');
@@ -138,7 +143,12 @@ describe('upload → processing → review', () => {
       contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       content: Buffer.from(await workbook.xlsx.writeBuffer()),
     });
-    expect(xlsx).toMatchObject({ status: 'review', format: 'xlsx', invoiceNumber: 'INV-9', totalAmount: 12.5 });
+    expect(xlsx).toMatchObject({
+      status: 'review',
+      format: 'xlsx',
+      invoiceNumber: 'INV-9',
+      totalAmount: 12.5,
+    });
     // The second invoice of the workbook is its own invoice, from the same file.
     const listed = (await get('/v1/invoices?limit=100')).json().data as InvoiceBody[];
     expect(listed.find((invoice) => invoice.invoiceNumber === 'INV-10')).toMatchObject({
@@ -162,8 +172,17 @@ describe('upload → processing → review', () => {
     // Matched by its GTIN (the EAN-13 on the line, normalised as the barcode lookup does).
     expect(zugferd.lines[0]).toMatchObject({ itemId: milk.id, matchMethod: 'gtin' });
 
-    const xrechnung = await processed({ filename: 'xrechnung.xml', contentType: 'application/xml', content: ublXml });
-    expect(xrechnung).toMatchObject({ status: 'review', format: 'ubl', invoiceNumber: 'UBL-7781', totalAmount: 102.6 });
+    const xrechnung = await processed({
+      filename: 'xrechnung.xml',
+      contentType: 'application/xml',
+      content: ublXml,
+    });
+    expect(xrechnung).toMatchObject({
+      status: 'review',
+      format: 'ubl',
+      invoiceNumber: 'UBL-7781',
+      totalAmount: 102.6,
+    });
 
     // The same bytes again → 409 naming the first invoice.
     const again = await upload({ filename: 'copy.pdf', contentType: 'application/pdf', content: pdfBytes });
@@ -177,16 +196,28 @@ describe('upload → processing → review', () => {
     expect(sameNumber.statusCode).toBe(409);
     expect(sameNumber.json().error.details).toEqual({ invoiceId: zugferd.id, reason: 'same_number' });
     // The same vendor and number found in another file (the plain CII XML) → failed as a duplicate.
-    const duplicate = await processed({ filename: 'cii.xml', contentType: 'application/xml', content: ciiXml });
+    const duplicate = await processed({
+      filename: 'cii.xml',
+      contentType: 'application/xml',
+      content: ciiXml,
+    });
     expect(duplicate.status).toBe('failed');
     expect(duplicate.failure!.code).toBe('duplicate_invoice');
     expect(duplicate.failure!.message).toContain(zugferd.id);
 
     // Unreadable files end in failed with a reason a person can act on; nothing half-written.
-    const corrupt = await processed({ filename: 'broken.pdf', contentType: 'application/pdf', content: pdfBytes.subarray(0, 400) });
+    const corrupt = await processed({
+      filename: 'broken.pdf',
+      contentType: 'application/pdf',
+      content: pdfBytes.subarray(0, 400),
+    });
     expect(corrupt).toMatchObject({ status: 'failed', failure: { code: 'corrupt_file' }, lines: [] });
     expect(corrupt.failure!.message.length).toBeGreaterThan(20);
-    const headerless = await processed({ filename: 'rows.csv', contentType: 'text/csv', content: 'apples,10,1.85\npears,4,2.10\nplums,3,1.00\n' });
+    const headerless = await processed({
+      filename: 'rows.csv',
+      contentType: 'text/csv',
+      content: 'apples,10,1.85\npears,4,2.10\nplums,3,1.00\n',
+    });
     expect(headerless).toMatchObject({ status: 'failed', failure: { code: 'no_header_row' }, lines: [] });
 
     // Another store sees none of it.
@@ -203,7 +234,10 @@ describe('matching, review and approval', () => {
     const beets = await createItem(t.app, admin, { description: 'Golden beetroot bunch', unitCost: 1 });
     const leeks = await createItem(t.app, admin, { description: 'Leeks', unitCost: 1 });
     const chard = await createItem(t.app, admin, { description: 'Rainbow chard', unitCost: 1 });
-    await insertCatalogueLine(t.app.platform.database, admin, vendor.id, chard.id, { unitCost: 1, vendorSku: 'CAT-9' });
+    await insertCatalogueLine(t.app.platform.database, admin, vendor.id, chard.id, {
+      unitCost: 1,
+      vendorSku: 'CAT-9',
+    });
 
     const first = await processed(
       csv('lf-1.csv', [
@@ -220,31 +254,51 @@ describe('matching, review and approval', () => {
     ]);
     expect(first.matchingResults).toMatchObject({ matched: 2, unmatched: 1 });
     expect(first.matchingResults!.conflicts).toEqual([
-      expect.objectContaining({ item: 'Mystery crate', kind: 'unmatched', issue: 'No item matches this line' }),
+      expect.objectContaining({
+        item: 'Mystery crate',
+        kind: 'unmatched',
+        issue: 'No item matches this line',
+      }),
     ]);
 
-    const mapped = await send('PUT', `/v1/invoices/${first.id}`, { lines: [{ lineNumber: 1, itemId: leeks.id }] });
+    const mapped = await send('PUT', `/v1/invoices/${first.id}`, {
+      lines: [{ lineNumber: 1, itemId: leeks.id }],
+    });
     expect(mapped.statusCode, mapped.body).toBe(200);
     expect(mapped.json().data.lines[0]).toMatchObject({ itemId: leeks.id, matchMethod: 'manual' });
     expect(mapped.json().data.matchingResults).toMatchObject({ matched: 3, unmatched: 0, conflicts: [] });
 
-    const next = await processed(csv('lf-2.csv', [['LF-2', '2026-05-08', 'LS-1', 'Crate, mixed', '1', '3.00']]), {
-      vendorId: vendor.id,
-    });
+    const next = await processed(
+      csv('lf-2.csv', [['LF-2', '2026-05-08', 'LS-1', 'Crate, mixed', '1', '3.00']]),
+      {
+        vendorId: vendor.id,
+      },
+    );
     expect(next.lines[0]).toMatchObject({ itemId: leeks.id, matchMethod: 'learned_sku' });
   });
 
   it('flags a price and a quantity variance against the PO and receipt, and approval receives the rest and changes the cost once', async () => {
     const vendor = await insertVendor(t.app.platform.database, admin, { name: 'Three Way Foods' });
     const pears = await createItem(t.app, admin, { description: 'Conference pears', unitCost: 2 });
-    await insertCatalogueLine(t.app.platform.database, admin, vendor.id, pears.id, { unitCost: 2, vendorSku: 'TW-1' });
-    const po = await sentPo(t.app, admin, { vendorId: vendor.id, lines: [{ itemId: pears.id, quantity: 10, unitCost: 2 }] });
-    const receipt = await poAction(t.app, admin, po.id, 'receipts', { lines: [{ itemId: pears.id, quantityReceived: 8 }] });
+    await insertCatalogueLine(t.app.platform.database, admin, vendor.id, pears.id, {
+      unitCost: 2,
+      vendorSku: 'TW-1',
+    });
+    const po = await sentPo(t.app, admin, {
+      vendorId: vendor.id,
+      lines: [{ itemId: pears.id, quantity: 10, unitCost: 2 }],
+    });
+    const receipt = await poAction(t.app, admin, po.id, 'receipts', {
+      lines: [{ itemId: pears.id, quantityReceived: 8 }],
+    });
     expect(receipt.statusCode, receipt.body).toBe(201);
 
-    const invoice = await processed(csv('tw.csv', [['TW-100', '2026-05-02', 'TW-1', 'Pears', '10', '2.50']]), {
-      vendorId: vendor.id,
-    });
+    const invoice = await processed(
+      csv('tw.csv', [['TW-100', '2026-05-02', 'TW-1', 'Pears', '10', '2.50']]),
+      {
+        vendorId: vendor.id,
+      },
+    );
     expect(invoice.lines[0]).toMatchObject({ itemId: pears.id, matchMethod: 'catalogue_sku' });
     expect(invoice.matchingResults!.conflicts.map((c) => [c.kind, c.invoiced, c.expected])).toEqual([
       ['price_variance', 2.5, 2],
@@ -254,7 +308,11 @@ describe('matching, review and approval', () => {
       `Price variance: invoiced 2.50 per unit, PO #${po.number} says 2.00 (+25.0 %)`,
     );
     // Net 30 on the vendor gives the due date when none is printed.
-    await t.app.platform.database.db.updateTable('vendors').set({ payment_terms: 'Net 30' }).where('id', '=', vendor.id).execute();
+    await t.app.platform.database.db
+      .updateTable('vendors')
+      .set({ payment_terms: 'Net 30' })
+      .where('id', '=', vendor.id)
+      .execute();
 
     const key = { 'idempotency-key': `approve-${invoice.id}` };
     const approved = await send('POST', `/v1/invoices/${invoice.id}/approve`, undefined, admin, key);
@@ -288,7 +346,15 @@ describe('matching, review and approval', () => {
     expect(reconciled.statusCode, reconciled.body).toBe(200);
     expect(reconciled.json().data).toMatchObject({
       creditAmount: 2.5,
-      adjustments: [{ itemId: pears.id, expectedQuantity: 10, actualQuantity: 9, creditAmount: 2.5, reason: 'one crate short' }],
+      adjustments: [
+        {
+          itemId: pears.id,
+          expectedQuantity: 10,
+          actualQuantity: 9,
+          creditAmount: 2.5,
+          reason: 'one crate short',
+        },
+      ],
     });
     expect((await get(`/v1/inventory/${pears.id}`)).json().data.remainingStock).toBe(9);
     const strange = await send('POST', `/v1/invoices/${invoice.id}/reconcile`, {
@@ -303,7 +369,11 @@ describe('matching, review and approval', () => {
       paymentMethod: 'bank transfer',
     });
     expect(paid.statusCode, paid.body).toBe(200);
-    expect(paid.json().data).toMatchObject({ paymentStatus: 'paid', paidDate: '2026-05-20', paymentMethod: 'bank transfer' });
+    expect(paid.json().data).toMatchObject({
+      paymentStatus: 'paid',
+      paidDate: '2026-05-20',
+      paymentMethod: 'bank transfer',
+    });
 
     // Filters.
     const byVendor = (await get(`/v1/invoices?vendorId=${vendor.id}`)).json();
@@ -311,11 +381,16 @@ describe('matching, review and approval', () => {
     expect(byVendor.meta.pagination).toMatchObject({ total: 1, page: 1 });
     const paidOnes = (await get('/v1/invoices?status=paid')).json().data as InvoiceBody[];
     expect(paidOnes.map((row) => row.id)).toEqual([invoice.id]);
-    const ranged = (await get('/v1/invoices?amountMin=25&amountMax=25&dateFrom=2026-05-02&dateTo=2026-05-02')).json()
-      .data as InvoiceBody[];
+    const ranged = (
+      await get('/v1/invoices?amountMin=25&amountMax=25&dateFrom=2026-05-02&dateTo=2026-05-02')
+    ).json().data as InvoiceBody[];
     expect(ranged.map((row) => row.id)).toEqual([invoice.id]);
     const failed = (await get('/v1/invoices?processingStatus=failed')).json().data as InvoiceBody[];
-    expect(failed.map((row) => row.failure!.code).sort()).toEqual(['corrupt_file', 'duplicate_invoice', 'no_header_row']);
+    expect(failed.map((row) => row.failure!.code).sort()).toEqual([
+      'corrupt_file',
+      'duplicate_invoice',
+      'no_header_row',
+    ]);
   });
 
   it('marks unpaid invoices past their due date overdue (the nightly job)', async () => {

@@ -58,7 +58,10 @@ export async function matchLines(
   const skus = lines.map((line) => line.vendorSku).filter((sku): sku is string => Boolean(sku));
   const catalogue = new Map(
     vendorId
-      ? (await repo.catalogueBySku(db, orgId, vendorId, skus)).map((row) => [row.vendor_sku!.toLowerCase(), row.item_id])
+      ? (await repo.catalogueBySku(db, orgId, vendorId, skus)).map((row) => [
+          row.vendor_sku!.toLowerCase(),
+          row.item_id,
+        ])
       : [],
   );
 

@@ -205,7 +205,7 @@ export const UpdateInvoiceBody = Type.Object(
       Type.Array(
         Type.Object(
           {
-            lineNumber: Type.Integer({ minimum: 1, description: 'The line to change' }),
+            lineNumber: Type.Integer({ minimum: 1, maximum: 100_000, description: 'The line to change' }),
             itemId: Type.Optional(
               Type.Unsafe<string | null>({
                 type: ['string', 'null'],

@@ -307,12 +307,6 @@ describe('matching, review and approval', () => {
     expect(invoice.matchingResults!.conflicts[0]!.issue).toBe(
       `Price variance: invoiced 2.50 per unit, PO #${po.number} says 2.00 (+25.0 %)`,
     );
-    // Net 30 on the vendor gives the due date when none is printed.
-    await t.app.platform.database.db
-      .updateTable('vendors')
-      .set({ payment_terms: 'Net 30' })
-      .where('id', '=', vendor.id)
-      .execute();
 
     const key = { 'idempotency-key': `approve-${invoice.id}` };
     const approved = await send('POST', `/v1/invoices/${invoice.id}/approve`, undefined, admin, key);

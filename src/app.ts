@@ -24,6 +24,9 @@ import { vendorPerformanceRoutes } from './modules/vendors/performance.routes.ts
 import { VendorPerformanceService } from './modules/vendors/performance.service.ts';
 import { defineVendorJobs } from './modules/vendors/vendors.jobs.ts';
 import { defineFileJobs } from './modules/files/files.jobs.ts';
+import { defineInvoiceJobs } from './modules/invoices/invoices.jobs.ts';
+import { invoicesRoutes } from './modules/invoices/invoices.routes.ts';
+import { InvoicesService } from './modules/invoices/invoices.service.ts';
 import { FilesService, recordServiceFile } from './modules/files/files.service.ts';
 import { defineBackupJob } from './modules/backup/backup.jobs.ts';
 import { AnalyticsService } from './modules/inventory/analytics.service.ts';
@@ -278,18 +281,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     service: new AnomaliesService(db, storeSettings),
     guard,
   });
-  await app.register(filesRoutes, {
-    prefix: '/v1/files',
-    service: new FilesService({
-      db,
-      storage: platform.storage,
-      logger: app.log,
-      maxBytes: config.fileMaxBytes,
-      downloadRedirect: config.fileDownloadRedirect,
-      queue: platform.queue,
-    }),
-    guard,
+  const files = new FilesService({
+    db,
+    storage: platform.storage,
+    logger: app.log,
+    maxBytes: config.fileMaxBytes,
+    downloadRedirect: config.fileDownloadRedirect,
+    queue: platform.queue,
   });
+  await app.register(filesRoutes, { prefix: '/v1/files', service: files, guard });
+  const invoices = new InvoicesService({ db, queue: platform.queue, files, settings: storeSettings });
+  await app.register(invoicesRoutes, { prefix: '/v1/invoices', service: invoices, guard });
+  defineInvoiceJobs(platform.queue, platform, invoices, db, storeSettings);
   const purchasing = {
     service: new PurchasingService({ db, settings: storeSettings, mailer: platform.mailer }),
     receiving: new ReceivingService(db, storeSettings, {

@@ -560,7 +560,101 @@ export interface AnomalyDetectionRunsTable {
   summary: Json<Record<string, unknown>>;
 }
 
+export type InvoiceStatus = 'processing' | 'review' | 'approved' | 'failed';
+export type InvoicePaymentStatus = 'pending' | 'paid' | 'overdue';
+export type InvoiceMatchMethod = 'gtin' | 'learned_sku' | 'catalogue_sku' | 'description' | 'manual';
+
+/** Vendor invoices (0030_invoices.sql): the processing/review state and the payment status. */
+export interface InvoicesTable {
+  id: Generated<string>;
+  org_id: string;
+  file_id: string;
+  file_sha256: string;
+  source_index: Generated<number>;
+  vendor_id: string | null;
+  status: Generated<InvoiceStatus>;
+  payment_status: Generated<InvoicePaymentStatus>;
+  failure_code: string | null;
+  failure_message: string | null;
+  invoice_number: string | null;
+  invoice_date: ColumnType<string | null, string | null | undefined, string | null>;
+  due_date: ColumnType<string | null, string | null | undefined, string | null>;
+  currency: string | null;
+  subtotal: NullableNumeric;
+  tax: NullableNumeric;
+  total: NullableNumeric;
+  vendor_name: string | null;
+  vendor_tax_id: string | null;
+  format: string | null;
+  extraction: Json<Record<string, unknown> | null>;
+  corrections: Json<Record<string, unknown>>;
+  conflicts: Json<Array<Record<string, unknown>>>;
+  credit_amount: ColumnType<string, string | number | undefined, string | number>;
+  paid_date: ColumnType<string | null, string | null | undefined, string | null>;
+  payment_method: string | null;
+  payment_notes: string | null;
+  uploaded_by: string | null;
+  approved_by: string | null;
+  approved_at: Date | null;
+  processed_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<string>;
+  org_id: string;
+  invoice_id: string;
+  line_number: number;
+  description: Generated<string>;
+  quantity: NullableNumeric;
+  unit: string | null;
+  unit_cost: NullableNumeric;
+  line_total: NullableNumeric;
+  gtin: string | null;
+  vendor_sku: string | null;
+  tax_rate: NullableNumeric;
+  item_id: string | null;
+  match_method: InvoiceMatchMethod | null;
+  match_score: NullableNumeric;
+  suggestions: Json<Array<{ itemId: string; description: string; score: number }>>;
+  ignored: Generated<boolean>;
+  po_line_id: string | null;
+  ordered_quantity: NullableNumeric;
+  received_quantity: NullableNumeric;
+  po_unit_cost: NullableNumeric;
+  expiration_date: ColumnType<string | null, string | null | undefined, string | null>;
+  lot_code: string | null;
+  movement_id: string | null;
+}
+
+export interface VendorInvoiceHintsTable {
+  org_id: string;
+  vendor_id: string;
+  hints: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface InvoiceAdjustmentsTable {
+  id: Generated<string>;
+  org_id: string;
+  invoice_id: string;
+  item_id: string;
+  expected_quantity: Numeric;
+  actual_quantity: Numeric;
+  reason: string;
+  unit_cost: NullableNumeric;
+  credit_amount: ColumnType<string, string | number | undefined, string | number>;
+  movement_id: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  vendor_invoice_hints: VendorInvoiceHintsTable;
+  invoice_adjustments: InvoiceAdjustmentsTable;
   anomalies: AnomaliesTable;
   anomaly_detection_runs: AnomalyDetectionRunsTable;
   promotions: PromotionsTable;

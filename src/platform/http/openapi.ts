@@ -403,6 +403,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: 'Purchase orders to vendors (states, PDF, e-mail) and receipts of what arrived',
         },
         {
+          name: 'invoices',
+          description:
+            'Vendor invoices: upload, extraction, matching, review, approval into stock, reconciliation, payment',
+        },
+        {
           name: 'notifications',
           description: 'Web push subscriptions and preferences, the in-app inbox, admin messages',
         },

@@ -157,7 +157,9 @@ export function simulateShelf(
   }
   return {
     daysOfCover,
-    waste: [...waste].map(([date, quantity]) => ({ date, quantity })).sort((a, b) => a.date.localeCompare(b.date)),
+    waste: [...waste]
+      .map(([date, quantity]) => ({ date, quantity }))
+      .sort((a, b) => a.date.localeCompare(b.date)),
   };
 }
 
@@ -165,13 +167,14 @@ export function simulateShelf(
 export function defaultOffer(offers: readonly VendorOffer[]): VendorOffer | null {
   const preferred = offers.find((offer) => offer.preferred);
   if (preferred) return preferred;
-  return (
-    [...offers].sort((a, b) => a.unitCost - b.unitCost || a.leadTimeDays - b.leadTimeDays)[0] ?? null
-  );
+  return [...offers].sort((a, b) => a.unitCost - b.unitCost || a.leadTimeDays - b.leadTimeDays)[0] ?? null;
 }
 
 /** Rounds `units` up to whole cases and at least the line's minimum. */
-export function roundToOffer(units: number, offer: Pick<VendorOffer, 'unitsPerCase' | 'minimumUnits'>): number {
+export function roundToOffer(
+  units: number,
+  offer: Pick<VendorOffer, 'unitsPerCase' | 'minimumUnits'>,
+): number {
   const pack = offer.unitsPerCase;
   return Math.ceil(Math.max(units, offer.minimumUnits) / pack - EPSILON) * pack;
 }
@@ -197,19 +200,20 @@ const plural = (count: number, word: string) => `${formatQuantity(count)} ${word
  * The suggestion for one item, or null when nothing needs buying (or nothing can be bought
  * without it expiring unsold: then `skipped` says why).
  */
-export function suggestOrder(
-  item: ItemSituation,
-  rules: GenerationRules,
-): Suggestion | null {
+export function suggestOrder(item: ItemSituation, rules: GenerationRules): Suggestion | null {
   const offer = defaultOffer(item.offers);
-  const deliveryDate = offer ? expectedDeliveryDate(rules.today, offer) : plusDays(rules.today, rules.defaultLeadTimeDays);
+  const deliveryDate = offer
+    ? expectedDeliveryDate(rules.today, offer)
+    : plusDays(rules.today, rules.defaultLeadTimeDays);
   const leadDays = daysBetween(rules.today, deliveryDate);
   const unitCost = (units: number) => (offer ? unitCostFor(offer, units) : (item.fallbackUnitCost ?? 0));
   const unexpired = item.lots
     .filter((lot) => lot.expirationDate === null || lot.expirationDate >= rules.today)
     .reduce((sum, lot) => sum + lot.quantity, 0);
   const words: string[] = [];
-  const vendorWords = offer ? `delivery from ${offer.vendorName} takes ${plural(leadDays, 'day')}` : `delivery takes ${plural(leadDays, 'day')}`;
+  const vendorWords = offer
+    ? `delivery from ${offer.vendorName} takes ${plural(leadDays, 'day')}`
+    : `delivery takes ${plural(leadDays, 'day')}`;
 
   if (!item.forecast) {
     const reorderPoint = item.reorderPoint ?? rules.lowStockThreshold;
@@ -224,7 +228,8 @@ export function suggestOrder(
       vendorWords,
     );
     if (offer && quantity > Math.ceil(need - EPSILON)) words.push(roundingWords(need, quantity, offer));
-    const priority: Priority = unexpired <= EPSILON ? 'urgent' : unexpired <= reorderPoint / 2 ? 'high' : 'medium';
+    const priority: Priority =
+      unexpired <= EPSILON ? 'urgent' : unexpired <= reorderPoint / 2 ? 'high' : 'medium';
     return {
       itemId: item.itemId,
       itemName: item.name,
@@ -272,7 +277,9 @@ export function suggestOrder(
   words.push(`${coverWords(cover)}, ${vendorWords}`);
   if (rules.includeExpiring) {
     for (const entry of shelf.waste) {
-      words.push(`${formatQuantity(entry.quantity)} expire ${dayName(rules.today, entry.date)} before they sell`);
+      words.push(
+        `${formatQuantity(entry.quantity)} expire ${dayName(rules.today, entry.date)} before they sell`,
+      );
     }
   }
   if (item.onOrder > 0) words.push(`${formatQuantity(item.onOrder)} already on order`);
@@ -281,7 +288,7 @@ export function suggestOrder(
   );
   if (capped) {
     words.push(
-      `capped at ${formatQuantity(quantity)}: no more is expected to sell within its ${plural(item.shelfLifeDays!, 'day')} shelf life`,
+      `capped at ${formatQuantity(quantity)}: no more is expected to sell within its shelf life of ${plural(item.shelfLifeDays!, 'day')}`,
     );
   } else if (offer && quantity > Math.ceil(need - EPSILON)) {
     words.push(roundingWords(need, quantity, offer));
@@ -314,6 +321,9 @@ const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1
 const PRIORITY_RANK: Record<Priority, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
 /** The most pressing of some priorities (low when none). */
 export function topPriority(priorities: readonly Priority[]): Priority {
-  return priorities.reduce<Priority>((top, next) => (PRIORITY_RANK[next] > PRIORITY_RANK[top] ? next : top), 'low');
+  return priorities.reduce<Priority>(
+    (top, next) => (PRIORITY_RANK[next] > PRIORITY_RANK[top] ? next : top),
+    'low',
+  );
 }
 export const priorityRank = (priority: Priority) => PRIORITY_RANK[priority];

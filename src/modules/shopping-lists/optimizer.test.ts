@@ -27,7 +27,12 @@ const offer = (vendorId: string, unitCost: number, extra: Partial<LineOffer> = {
   ...extra,
 });
 
-const line = (lineId: string, units: number, offers: LineOffer[], extra: Partial<OptimizerLine> = {}): OptimizerLine => ({
+const line = (
+  lineId: string,
+  units: number,
+  offers: LineOffer[],
+  extra: Partial<OptimizerLine> = {},
+): OptimizerLine => ({
   lineId,
   name: lineId,
   units,
@@ -52,8 +57,14 @@ function bruteForce(
       [0, ...candidate.priceBreaks.map((priceBreak) => priceBreak.minQuantity)]
         .map((threshold) => optionQuantity(entry.units, candidate, threshold))
         .filter((quantity) => entry.maxUnits === null || quantity <= entry.maxUnits)
-        .filter(() => !entry.urgent || entry.emptiesInDays === null || candidate.deliveryInDays <= entry.emptiesInDays)
-        .map((quantity) => ({ vendorId: candidate.vendorId, cost: quantity * unitCostFor(candidate, quantity) })),
+        .filter(
+          () =>
+            !entry.urgent || entry.emptiesInDays === null || candidate.deliveryInDays <= entry.emptiesInDays,
+        )
+        .map((quantity) => ({
+          vendorId: candidate.vendorId,
+          cost: quantity * unitCostFor(candidate, quantity),
+        })),
     ),
   );
   let best: { cost: number; vendorCount: number } | null = null;
@@ -91,13 +102,20 @@ describe('optimizePlan', () => {
   it('buys up to a price break when the break makes the line cheaper, and explains it', async () => {
     // 40 units: A at 1.00 = 40.00; B at 1.05, but 0.80 from 48 units: 48 × 0.80 = 38.40.
     const result = await optimizePlan(
-      [line('milk', 40, [offer('A', 1, { preferred: true }), offer('B', 1.05, { priceBreaks: [{ minQuantity: 48, unitCost: 0.8 }] })])],
+      [
+        line('milk', 40, [
+          offer('A', 1, { preferred: true }),
+          offer('B', 1.05, { priceBreaks: [{ minQuantity: 48, unitCost: 0.8 }] }),
+        ]),
+      ],
       vendorsAB,
       COST_ONLY,
     );
     expect(result.feasible).toBe(true);
     if (!result.feasible) return;
-    expect(result.lines).toEqual([{ lineId: 'milk', vendorId: 'B', quantity: 48, unitCost: 0.8, cost: 38.4, deliveryInDays: 1 }]);
+    expect(result.lines).toEqual([
+      { lineId: 'milk', vendorId: 'B', quantity: 48, unitCost: 0.8, cost: 38.4, deliveryInDays: 1 },
+    ]);
     expect(result.totalCost).toBe(38.4);
     expect(result.simplePlan.totalCost).toBe(40);
     expect(result.savings).toBe(1.6);
@@ -114,7 +132,10 @@ describe('optimizePlan', () => {
       { vendorId: 'B', name: 'Beta Farms', minimumOrderValue: null },
     ];
     // A is cheaper for both lines, but they come to 90 < 100 there.
-    const lines = [line('eggs', 30, [offer('A', 1), offer('B', 1.2)]), line('flour', 60, [offer('A', 1), offer('B', 1.1)])];
+    const lines = [
+      line('eggs', 30, [offer('A', 1), offer('B', 1.2)]),
+      line('flour', 60, [offer('A', 1), offer('B', 1.1)]),
+    ];
     const result = await optimizePlan(lines, vendors, COST_ONLY);
     if (!result.feasible) throw new Error('expected a plan');
     expect(result.lines.map((entry) => [entry.lineId, entry.vendorId, entry.quantity])).toEqual([
@@ -122,7 +143,9 @@ describe('optimizePlan', () => {
       ['flour', 'B', 60],
     ]);
     expect(result.totalCost).toBe(102);
-    expect(result.simplePlan.belowMinimum).toEqual(['Alpha Foods: 90.00 is below its minimum order of 100.00']);
+    expect(result.simplePlan.belowMinimum).toEqual([
+      'Alpha Foods: 90.00 is below its minimum order of 100.00',
+    ]);
     expect(result.decisions).toEqual([
       "Alpha Foods's minimum order of 100.00 cannot be reached by the lines it carries (90.00 at most): not used",
       "Alpha Foods's minimum order of 100.00 is not reached by its 2 lines in the simple plan (90.00): bought elsewhere",
@@ -141,7 +164,10 @@ describe('optimizePlan', () => {
       line('b', 10, [offer('A', 1.2), offer('B', 1)]),
       line('c', 10, [offer('A', 1), offer('C', 0.5)]),
     ];
-    const vendors: OptimizerVendor[] = [...vendorsAB, { vendorId: 'C', name: 'Gamma', minimumOrderValue: null }];
+    const vendors: OptimizerVendor[] = [
+      ...vendorsAB,
+      { vendorId: 'C', name: 'Gamma', minimumOrderValue: null },
+    ];
     const cheapest = await optimizePlan(lines, vendors, COST_ONLY);
     if (!cheapest.feasible) throw new Error('expected a plan');
     expect(cheapest.vendors.map((vendor) => vendor.vendorId)).toEqual(['A', 'B', 'C']);
@@ -188,7 +214,7 @@ describe('optimizePlan', () => {
   it('matches brute force on small cases with breaks, cases, line and vendor minimums', async () => {
     // A deterministic pseudo-random stream, so a failure is reproducible.
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 25; round++) {
       const vendorCount = 2 + Math.floor(random() * 2);
       const vendors: OptimizerVendor[] = Array.from({ length: vendorCount }, (_, index) => ({
@@ -208,7 +234,11 @@ describe('optimizePlan', () => {
                 random() < 0.6 ? [{ minQuantity: 24, unitCost: Math.round(unitCost * 80) / 100 }] : [],
             });
           });
-        return line(`L${index}`, 1 + Math.floor(random() * 30), offers.length > 0 ? offers : [offer('V0', 1)]);
+        return line(
+          `L${index}`,
+          1 + Math.floor(random() * 30),
+          offers.length > 0 ? offers : [offer('V0', 1)],
+        );
       });
       const criteria = { ...COST_ONLY, consolidateOrders: round % 3 === 0 };
       const expected = bruteForce(lines, vendors, criteria);
@@ -219,7 +249,8 @@ describe('optimizePlan', () => {
       }
       if (!result.feasible) throw new Error(`round ${round}: no plan, brute force found ${expected.cost}`);
       expect(result.totalCost, `round ${round}`).toBeCloseTo(expected.cost, 2);
-      if (criteria.consolidateOrders) expect(result.vendors.length, `round ${round}`).toBe(expected.vendorCount);
+      if (criteria.consolidateOrders)
+        expect(result.vendors.length, `round ${round}`).toBe(expected.vendorCount);
     }
   });
 });

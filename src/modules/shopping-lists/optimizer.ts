@@ -138,7 +138,11 @@ const loadHighs = (highsPackage as unknown as { default: () => Promise<Highs> })
 const highsRuntime = () => (highsPromise ??= loadHighs());
 
 /** Units bought for `units` needed at `threshold` (a tier's first quantity): cases, line minimum. */
-export function optionQuantity(units: number, offer: Pick<LineOffer, 'unitsPerCase' | 'minimumUnits'>, threshold = 0) {
+export function optionQuantity(
+  units: number,
+  offer: Pick<LineOffer, 'unitsPerCase' | 'minimumUnits'>,
+  threshold = 0,
+) {
   const pack = offer.unitsPerCase;
   return Math.ceil(Math.max(units, offer.minimumUnits, threshold) / pack - EPSILON) * pack;
 }
@@ -191,7 +195,8 @@ function optionsOf(
       const quantity = optionQuantity(line.units, offer, threshold);
       if (seen.has(quantity)) continue;
       seen.add(quantity);
-      if (smallest === null || quantity < smallest.quantity) smallest = { quantity, vendorId: offer.vendorId };
+      if (smallest === null || quantity < smallest.quantity)
+        smallest = { quantity, vendorId: offer.vendorId };
       if (line.maxUnits !== null && quantity > line.maxUnits + EPSILON) continue;
       const unitCost = unitCostFor(offer, quantity);
       options.push({
@@ -293,7 +298,8 @@ export async function optimizePlan(
     list.push(column);
     byLine.set(option.line, list);
   });
-  for (const list of byLine.values()) rows.push({ entries: list.map((column) => [column, 1]), lower: 1, upper: 1 });
+  for (const list of byLine.values())
+    rows.push({ entries: list.map((column) => [column, 1]), lower: 1, upper: 1 });
   for (const [line, list] of byLine) {
     void line;
     const perVendor = new Map<string, number[]>();
@@ -304,7 +310,10 @@ export async function optimizePlan(
     }
     for (const [vendorId, vendorOptions] of perVendor) {
       rows.push({
-        entries: [...vendorOptions.map((column): [number, number] => [column, 1]), [vendorColumn.get(vendorId)!, -1]],
+        entries: [
+          ...vendorOptions.map((column): [number, number] => [column, 1]),
+          [vendorColumn.get(vendorId)!, -1],
+        ],
         lower: -Infinity,
         upper: 0,
       });
@@ -335,7 +344,10 @@ export async function optimizePlan(
   }
 
   const highs = await highsRuntime();
-  const solveWith = (objective: Float64Array, extraRow: { entries: Array<[number, number]>; upper: number } | null) => {
+  const solveWith = (
+    objective: Float64Array,
+    extraRow: { entries: Array<[number, number]>; upper: number } | null,
+  ) => {
     const allRows = extraRow ? [...rows, { ...extraRow, lower: -Infinity }] : rows;
     const starts = new Int32Array(allRows.length + 1);
     let nonZeros = 0;
@@ -353,7 +365,8 @@ export async function optimizePlan(
     });
     starts[allRows.length] = at;
     const infinity = highs.infinity;
-    const bound = (value: number) => (value === Infinity ? infinity : value === -Infinity ? -infinity : value);
+    const bound = (value: number) =>
+      value === Infinity ? infinity : value === -Infinity ? -infinity : value;
     return highs.withModel(
       {
         numCols: columns,
@@ -450,14 +463,18 @@ export async function optimizePlan(
   const totalCost = money([...chosen.values()].reduce((sum, option) => sum + option.cost, 0));
   const simpleTotal = money(simple.reduce((sum, entry) => sum + entry.cost, 0));
   const belowMinimum = simpleVendors
-    .filter((vendor) => vendor.minimumOrderValue !== null && vendor.total < vendor.minimumOrderValue - EPSILON)
+    .filter(
+      (vendor) => vendor.minimumOrderValue !== null && vendor.total < vendor.minimumOrderValue - EPSILON,
+    )
     .map(
       (vendor) =>
         `${vendor.name}: ${cash(vendor.total)} is below its minimum order of ${cash(vendor.minimumOrderValue!)}`,
     );
 
   const decisions = [...notes];
-  decisions.push(...explain(lines, planLines, simple, planVendors, simpleVendors, criteria, vendorNames, minimumOf));
+  decisions.push(
+    ...explain(lines, planLines, simple, planVendors, simpleVendors, criteria, vendorNames, minimumOf),
+  );
   return {
     feasible: true,
     lines: planLines,
@@ -486,7 +503,9 @@ function infeasibleLines(
 ) {
   const stuck: Array<{ lineId: string; name: string; reason: string }> = [];
   lines.forEach((line, index) => {
-    const vendorIds = [...new Set(options.filter((option) => option.line === index).map((option) => option.vendorId))];
+    const vendorIds = [
+      ...new Set(options.filter((option) => option.line === index).map((option) => option.vendorId)),
+    ];
     if (vendorIds.every((vendorId) => minimumOf(vendorId) > 0)) {
       stuck.push({
         lineId: line.lineId,
@@ -540,20 +559,31 @@ function explain(
     const simpleOfferOfLine = line.offers.find((candidate) => candidate.vendorId === base.vendorId)!;
     if (chosen.vendorId !== base.vendorId) {
       let why: string;
-      if (line.urgent && line.emptiesInDays !== null && simpleOfferOfLine.deliveryInDays > line.emptiesInDays + EPSILON) {
+      if (
+        line.urgent &&
+        line.emptiesInDays !== null &&
+        simpleOfferOfLine.deliveryInDays > line.emptiesInDays + EPSILON
+      ) {
         why = `${name(base.vendorId)} delivers in ${simpleOfferOfLine.deliveryInDays} days, after the shelf empties (${fmt(line.emptiesInDays)} days)`;
-      } else if (criteria.preferredVendors.includes(chosen.vendorId) && !criteria.preferredVendors.includes(base.vendorId)) {
+      } else if (
+        criteria.preferredVendors.includes(chosen.vendorId) &&
+        !criteria.preferredVendors.includes(base.vendorId)
+      ) {
         why = `${name(chosen.vendorId)} is a preferred vendor`;
       } else if (chosen.cost < base.cost - EPSILON) {
         why = `cheaper: ${cash(chosen.cost)} instead of ${cash(base.cost)}`;
       } else {
         why = criteria.consolidateOrders ? 'fewer vendors' : 'the vendors’ minimum orders';
       }
-      decisions.push(`${line.name}: from ${name(chosen.vendorId)} instead of ${name(base.vendorId)} (${why})`);
+      decisions.push(
+        `${line.name}: from ${name(chosen.vendorId)} instead of ${name(base.vendorId)} (${why})`,
+      );
     }
     const plain = optionQuantity(line.units, offer);
     if (chosen.quantity > plain) {
-      const reached = [...offer.priceBreaks].reverse().find((priceBreak) => chosen.quantity >= priceBreak.minQuantity);
+      const reached = [...offer.priceBreaks]
+        .reverse()
+        .find((priceBreak) => chosen.quantity >= priceBreak.minQuantity);
       decisions.push(
         reached
           ? `${line.name}: ${fmt(chosen.quantity)} instead of ${fmt(plain)} to reach ${name(chosen.vendorId)}'s price break of ${reached.unitCost} from ${fmt(reached.minQuantity)} units (${cash(chosen.cost)} instead of ${cash(plain * unitCostFor(offer, plain))})`

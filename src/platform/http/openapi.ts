@@ -403,6 +403,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
           description: 'Purchase orders to vendors (states, PDF, e-mail) and receipts of what arrived',
         },
         {
+          name: 'shopping-lists',
+          description:
+            'Shopping lists: generated from forecasts, optimised across vendors, turned into orders',
+        },
+        {
           name: 'notifications',
           description: 'Web push subscriptions and preferences, the in-app inbox, admin messages',
         },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { DB } from '../../platform/db/schema.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
 import type { JobQueue } from '../../platform/queue/queue.ts';
+import { itemsWithoutForecast } from './shopping-lists.repository.ts';
 import type { GenerateCriteria } from './shopping-lists.schemas.ts';
 import type { ShoppingListsService } from './shopping-lists.service.ts';
 
@@ -30,6 +31,29 @@ export function defineShoppingListJobs(queue: JobQueue, db: Kysely<DB>, service:
       const outcome = await withTenant(db, orgId, (trx) =>
         service.generateIn(trx, orgId, criteria, { createdBy: null, daily: true }),
       );
+      return { listId: outcome.listId, lines: outcome.suggestions.length };
+    },
+  });
+
+  /**
+   * shopping_list:generate_after_forecasts (internal): the day's list once every item of the store
+   * has a forecast: until then it fails and is retried, so it follows the store's first forecast
+   * refresh (the demo store queues both at start) without knowing that job's id.
+   */
+  queue.define<Record<string, never>>({
+    type: 'shopping_list:generate_after_forecasts',
+    description: "Generate the day's shopping list as soon as every item has its first forecast",
+    retryLimit: 20,
+    retryDelaySeconds: 15,
+    retryDelayMaxSeconds: 120,
+    async run(job) {
+      const orgId = job.orgId;
+      if (!orgId) throw new Error(`${job.type} needs a store`);
+      const outcome = await withTenant(db, orgId, async (trx) => {
+        const missing = await itemsWithoutForecast(trx, orgId);
+        if (missing > 0) throw new Error(`${missing} items have no forecast yet`);
+        return service.generateIn(trx, orgId, {}, { createdBy: null, daily: true });
+      });
       return { listId: outcome.listId, lines: outcome.suggestions.length };
     },
   });

@@ -336,6 +336,28 @@ export async function onOrderByItem(db: Executor, orgId: string) {
   return new Map(rows.map((row) => [row.item_id, Number(row.units)]));
 }
 
+/** Live items without a stored forecast yet (the store's first forecast refresh has not reached them). */
+export async function itemsWithoutForecast(db: Executor, orgId: string): Promise<number> {
+  const row = await db
+    .selectFrom('inventory_items as i')
+    .select((eb) => eb.fn.countAll<string>().as('missing'))
+    .where('i.org_id', '=', orgId)
+    .where('i.deleted_at', 'is', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('item_forecasts as f')
+            .select(sql`1`.as('one'))
+            .whereRef('f.item_id', '=', 'i.id')
+            .where('f.org_id', '=', orgId),
+        ),
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(row.missing);
+}
+
 export async function forecastsByItem(db: Executor, orgId: string) {
   const rows = await db
     .selectFrom('item_forecasts')

@@ -179,6 +179,23 @@ describe('optimizePlan', () => {
     expect(consolidated.decisions).toContain('Consolidated into 1 vendor (the simple plan uses 3)');
   });
 
+  it('minimizeCost: false keeps lines with their simple-plan vendor unless a constraint moves them', async () => {
+    const lines = [
+      line('tea', 10, [offer('A', 1, { preferred: true }), offer('B', 0.5)]),
+      line('jam', 10, [offer('A', 2, { preferred: true, deliveryInDays: 4 }), offer('B', 3)], {
+        urgent: true,
+        emptiesInDays: 2,
+      }),
+    ];
+    const result = await optimizePlan(lines, vendorsAB, { ...COST_ONLY, minimizeCost: false });
+    if (!result.feasible) throw new Error('expected a plan');
+    expect(result.lines.map((entry) => [entry.lineId, entry.vendorId, entry.cost])).toEqual([
+      ['tea', 'A', 10],
+      ['jam', 'B', 30],
+    ]);
+    expect(result.solver.solves).toBe(2);
+  });
+
   it('refuses a vendor too slow for an urgent line, and says when no vendor is fast enough', async () => {
     const slowCheap = offer('A', 1, { deliveryInDays: 3, preferred: true });
     const fastDear = offer('B', 1.5, { deliveryInDays: 1 });

@@ -109,6 +109,19 @@ describe('suggestOrder', () => {
     ).toBe(50);
   });
 
+  it('leaves out less than a unit expected to expire, and says expected sales to one decimal', () => {
+    const suggestion = suggestOrder(
+      item({
+        lots: [{ quantity: 30.4, expirationDate: '2026-12-02' }],
+        forecast: { firstDate: TODAY, points: flat(10.01) },
+      }),
+      RULES,
+    );
+    expect(suggestion!.reason).toBe(
+      '3 days of cover left, delivery from Fresh Farms takes 2 days; 61 more needed to cover 9 days (expected sales 90.1)',
+    );
+  });
+
   it('caps at what sells within the shelf life, in whole cases, and skips when not one case fits', () => {
     const basil = item({
       shelfLifeDays: 2,

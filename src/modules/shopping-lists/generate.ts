@@ -276,15 +276,15 @@ export function suggestOrder(item: ItemSituation, rules: GenerationRules): Sugge
   const cover = shelf.daysOfCover;
   words.push(`${coverWords(cover)}, ${vendorWords}`);
   if (rules.includeExpiring) {
+    // Said in whole units: the simulation's fractions (0.999 of a unit) are not what a manager counts.
     for (const entry of shelf.waste) {
-      words.push(
-        `${formatQuantity(entry.quantity)} expire ${dayName(rules.today, entry.date)} before they sell`,
-      );
+      if (Math.round(entry.quantity) < 1) continue;
+      words.push(`${Math.round(entry.quantity)} expire ${dayName(rules.today, entry.date)} before they sell`);
     }
   }
   if (item.onOrder > 0) words.push(`${formatQuantity(item.onOrder)} already on order`);
   words.push(
-    `${formatQuantity(Math.ceil(need - EPSILON))} more needed to cover ${plural(horizon, 'day')} (expected sales ${formatQuantity(cycle.mean)})`,
+    `${formatQuantity(Math.ceil(need - EPSILON))} more needed to cover ${plural(horizon, 'day')} (expected sales ${formatQuantity(Math.round(cycle.mean * 10) / 10)})`,
   );
   if (capped) {
     words.push(

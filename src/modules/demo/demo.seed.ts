@@ -75,12 +75,7 @@ export async function seedDemo(database: Database, logger?: Logger): Promise<See
       .values({
         id: DEMO_ORG_ID,
         name: DEMO_ORG_NAME,
-        settings: JSON.stringify({
-          ...DEFAULT_SETTINGS,
-          timeZone: DEMO_TIME_ZONE,
-          currency: 'EUR',
-          country: 'IT',
-        }),
+        settings: JSON.stringify({ ...DEFAULT_SETTINGS, timeZone: DEMO_TIME_ZONE, currency: 'EUR', country: 'IT' }),
       })
       .onConflict((conflict) => conflict.column('id').doNothing())
       .returning('id')

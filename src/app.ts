@@ -54,6 +54,9 @@ import { purchaseOrderRoutes, receiptRoutes } from './modules/purchasing/purchas
 import { PurchasingService } from './modules/purchasing/purchasing.service.ts';
 import { ReceivingService } from './modules/purchasing/receiving.service.ts';
 import { settingsRoutes } from './modules/settings/settings.routes.ts';
+import { defineShoppingListJobs } from './modules/shopping-lists/shopping-lists.jobs.ts';
+import { shoppingListsRoutes } from './modules/shopping-lists/shopping-lists.routes.ts';
+import { ShoppingListsService } from './modules/shopping-lists/shopping-lists.service.ts';
 import { SettingsService } from './modules/settings/settings.service.ts';
 import { StoreSettings } from './modules/settings/store-settings.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -303,6 +306,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   };
   await app.register(purchaseOrderRoutes, { prefix: '/v1/purchase-orders', ...purchasing });
   await app.register(receiptRoutes, { prefix: '/v1/receipts', ...purchasing });
+  const shoppingLists = new ShoppingListsService(db, storeSettings);
+  await app.register(shoppingListsRoutes, { prefix: '/v1/shopping-lists', service: shoppingLists, guard });
+  defineShoppingListJobs(platform.queue, db, shoppingLists);
   defineFileJobs(platform.queue, platform);
   defineBackupJob(platform.queue, db, platform.database.kind, platform.storage, (orgId, fileId, backup, at) =>
     recordServiceFile(platform, orgId, {

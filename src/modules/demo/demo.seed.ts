@@ -57,6 +57,13 @@ export async function queueDemoForecasts(database: Database, queue: JobQueue): P
     {},
     { orgId: DEMO_ORG_ID, priority: 'low', singletonKey: 'demo-first-forecasts' },
   );
+  // The day's shopping list, generated once those forecasts are in (it waits for them).
+  await queue.enqueue(
+    database.db,
+    'shopping_list:generate_after_forecasts',
+    {},
+    { orgId: DEMO_ORG_ID, priority: 'low', singletonKey: 'demo-first-shopping-list' },
+  );
 }
 
 export async function seedDemo(database: Database, logger?: Logger): Promise<SeedResult> {

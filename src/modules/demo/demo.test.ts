@@ -182,7 +182,33 @@ describe('demo seed', () => {
     const backtested = forecasts.filter((forecast) => !forecast.insufficient_history).length;
     expect(backtested).toBeGreaterThan(forecasts.length / 2);
     expect(forecasts.every((forecast) => forecast.reorder_policy !== null)).toBe(true);
-  }, 180_000);
+
+    // The shopping list queued with them follows (its job waits for every item's forecast); here
+    // a second one is queued to run now rather than at the first one's next retry.
+    await t.app.platform.queue.enqueue(
+      db,
+      'shopping_list:generate_after_forecasts',
+      {},
+      { orgId: DEMO_ORG_ID },
+    );
+    let lists: Array<{ id: string; auto_generated: boolean }> = [];
+    while (lists.length === 0 && Date.now() < deadline + 30_000) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      lists = await db
+        .selectFrom('shopping_lists')
+        .select(['id', 'auto_generated'])
+        .where('org_id', '=', DEMO_ORG_ID)
+        .execute();
+    }
+    expect(lists).toEqual([{ id: expect.any(String), auto_generated: true }]);
+    const lines = await db
+      .selectFrom('shopping_list_items')
+      .select(['quantity', 'reason'])
+      .where('list_id', '=', lists[0]!.id)
+      .execute();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((line) => Number(line.quantity) > 0 && (line.reason ?? '').length > 0)).toBe(true);
+  }, 240_000);
 
   it('has the daily schedules, at 06:00 and 08:00 in the store’s zone', async () => {
     await seedDemo(t.testDatabase.database);

@@ -650,6 +650,49 @@ export interface InvoiceAdjustmentsTable {
   created_at: Timestamp;
 }
 
+export type ShoppingListStatus = 'pending' | 'completed';
+export type ShoppingPriority = 'low' | 'medium' | 'high' | 'urgent';
+
+export interface ShoppingListsTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  status: Generated<ShoppingListStatus>;
+  priority: Generated<ShoppingPriority>;
+  auto_generated: Generated<boolean>;
+  generated_for: ColumnType<string | null, string | null | undefined, string | null>;
+  criteria: Json<Record<string, unknown> | null>;
+  optimization: Json<Record<string, unknown> | null>;
+  notes: string | null;
+  created_by: string | null;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ShoppingListItemsTable {
+  id: Generated<string>;
+  org_id: string;
+  list_id: string;
+  position: number;
+  item_id: string | null;
+  name: string;
+  quantity: Numeric;
+  suggested_quantity: NullableNumeric;
+  priority: ShoppingPriority | null;
+  reason: string | null;
+  estimated_cost: NullableNumeric;
+  vendor_id: string | null;
+  empties_on: ColumnType<string | null, string | null | undefined, string | null>;
+  max_quantity: NullableNumeric;
+  purchased: Generated<boolean>;
+  actual_cost: NullableNumeric;
+  notes: string | null;
+  purchase_order_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   invoices: InvoicesTable;
   invoice_lines: InvoiceLinesTable;
@@ -657,6 +700,8 @@ export interface DB {
   invoice_adjustments: InvoiceAdjustmentsTable;
   anomalies: AnomaliesTable;
   anomaly_detection_runs: AnomalyDetectionRunsTable;
+  shopping_lists: ShoppingListsTable;
+  shopping_list_items: ShoppingListItemsTable;
   promotions: PromotionsTable;
   item_forecasts: ItemForecastsTable;
   alerts: AlertsTable;

@@ -408,6 +408,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
             'Vendor invoices: upload, extraction, matching, review, approval into stock, reconciliation, payment',
         },
         {
+          name: 'shopping-lists',
+          description:
+            'Shopping lists: generated from forecasts, optimised across vendors, turned into orders',
+        },
+        {
           name: 'notifications',
           description: 'Web push subscriptions and preferences, the in-app inbox, admin messages',
         },

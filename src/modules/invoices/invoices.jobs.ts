@@ -39,6 +39,8 @@ export function defineInvoiceJobs(
   queue.define({
     type: 'invoice:mark_overdue',
     description: 'Mark unpaid invoices whose due date has passed as overdue',
+    // Like the other nightly passes, a member who handles invoices may run it now.
+    startPermission: 'invoice:process',
     defaultSchedule: { name: 'Mark overdue invoices', cron: '15 0 * * *' },
     retryLimit: 3,
     async run(job) {

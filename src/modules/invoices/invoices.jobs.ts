@@ -46,7 +46,7 @@ export function defineInvoiceJobs(
     async run(job) {
       const orgId = job.orgId;
       if (!orgId) throw new Error(`${job.type} needs a store`);
-      return markOverdueInvoices(db, settings, orgId);
+      return markOverdueInvoices(db, settings, orgId, new Date(), service.notifier);
     },
   });
 }

@@ -89,6 +89,18 @@ async function eventsOf(invoiceId: string) {
   return rows.filter((row) => (row.payload as { invoiceId?: string }).invoiceId === invoiceId);
 }
 
+/** The store's `invoices` notifications, oldest first. */
+function invoiceNotifications() {
+  return db()
+    .selectFrom('notifications')
+    .select(['user_id', 'type', 'title', 'message', 'data', 'actions'])
+    .where('org_id', '=', orgId())
+    .where('category', '=', 'invoices')
+    .orderBy('created_at')
+    .orderBy('user_id')
+    .execute();
+}
+
 async function waitForJob(id: string, status: string) {
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -135,6 +147,18 @@ describe('processing failures of our own', () => {
       },
       lines: [],
     });
+    // The uploader hears of it, in the transaction that failed it.
+    expect(await invoiceNotifications()).toEqual([
+      {
+        user_id: admin.user.id,
+        type: 'error',
+        title: 'An invoice could not be read',
+        message:
+          'The invoice could not be processed after several attempts: upload it again, or enter it by hand',
+        data: { invoiceId: doomed.invoiceId, code: 'processing_error' },
+        actions: [{ action: 'view-invoice', title: 'View invoice', url: `/invoices/${doomed.invoiceId}` }],
+      },
+    ]);
     const job = await waitForJob(doomed.jobId, 'failed');
     expect(job).toMatchObject({ type: 'invoice:process', attempts: 3 });
     expect((await eventsOf(doomed.invoiceId)).map((event) => [event.type, event.payload])).toEqual([
@@ -252,7 +276,11 @@ describe('due dates, cost changes, learned labels', () => {
       unitCost: 2,
     });
     const history = db().selectFrom('item_changes').select('field').where('item_id', '=', plums.id);
-    expect(await history.execute()).toEqual([]);
+    // Only what creating the item wrote: no cost change.
+    expect(await history.orderBy('field').execute()).toEqual([
+      { field: 'created' },
+      { field: 'remainingStock' },
+    ]);
     expect(await movementsOf(plums.id)).toEqual(movementsBefore);
 
     // Corrected to the cost on file, the employee may approve it: stock only, no cost change.
@@ -343,12 +371,28 @@ describe('overdue through the queue, and the events', () => {
     expect(started.statusCode, started.body).toBe(201);
     const done = await waitForJob(started.json().data.job.id, 'completed');
     expect(done.result).toEqual({ today, overdue: pastDue.length });
+    // Every member hears of it once, in one message naming them.
+    const told = (await invoiceNotifications()).filter((row) => row.type === 'warning');
+    expect(told.map((row) => row.user_id)).toEqual([admin.user.id, employee.user.id].sort());
+    for (const row of told) {
+      expect(row).toMatchObject({
+        title: `${pastDue.length} invoices are overdue`,
+        data: { invoiceIds: expect.arrayContaining(pastDue), today },
+        actions: [
+          { action: 'view-invoices', title: 'View overdue invoices', url: '/invoices?status=overdue' },
+        ],
+      });
+      expect((row.data as { invoiceIds: string[] }).invoiceIds).toHaveLength(pastDue.length);
+      expect(row.message).toMatch(/^Unpaid past their due date: .*L-1 \(due 2026-01-19\)/);
+    }
     const overdue = (await get('/v1/invoices?status=overdue&limit=100')).json().data as InvoiceBody[];
     expect(overdue.map((row) => row.id).sort()).toEqual([...pastDue].sort());
     // The employee (invoice:process) may start it too; a second pass finds nothing new.
     const again = await send('POST', '/v1/jobs', { type: 'invoice:mark_overdue' }, employee);
     expect(again.statusCode).toBe(201);
     expect((await waitForJob(again.json().data.job.id, 'completed')).result).toEqual({ today, overdue: 0 });
+    // Nothing new, nobody told again.
+    expect((await invoiceNotifications()).filter((row) => row.type === 'warning')).toHaveLength(2);
 
     // Paid, then every event of its life, each routed to invoices:updates.
     const paid = await send('PUT', `/v1/invoices/${late.id}/status`, { status: 'paid', paidDate: today });

@@ -293,7 +293,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     queue: platform.queue,
   });
   await app.register(filesRoutes, { prefix: '/v1/files', service: files, guard });
-  const invoices = new InvoicesService({ db, queue: platform.queue, files, settings: storeSettings });
+  // notifier.notifyUsers(trx, orgId, …) is how a module notifies members in its own transaction.
+  const notifier = new Notifier(platform.queue);
+  const invoices = new InvoicesService({
+    db,
+    queue: platform.queue,
+    files,
+    settings: storeSettings,
+    notifier,
+  });
   await app.register(invoicesRoutes, { prefix: '/v1/invoices', service: invoices, guard });
   defineInvoiceJobs(platform.queue, platform, invoices, db, storeSettings);
   const purchasing = {
@@ -323,8 +331,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
   );
 
-  // notifier.notifyUsers(trx, orgId, …) is how a module notifies members in its own transaction.
-  const notifier = new Notifier(platform.queue);
   const pushSender = new PushSender(vapid, options.pushAgent);
   await app.register(notificationsRoutes, {
     prefix: '/v1/notifications',

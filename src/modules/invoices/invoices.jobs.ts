@@ -39,12 +39,14 @@ export function defineInvoiceJobs(
   queue.define({
     type: 'invoice:mark_overdue',
     description: 'Mark unpaid invoices whose due date has passed as overdue',
+    // Like the other nightly passes, a member who handles invoices may run it now.
+    startPermission: 'invoice:process',
     defaultSchedule: { name: 'Mark overdue invoices', cron: '15 0 * * *' },
     retryLimit: 3,
     async run(job) {
       const orgId = job.orgId;
       if (!orgId) throw new Error(`${job.type} needs a store`);
-      return markOverdueInvoices(db, settings, orgId);
+      return markOverdueInvoices(db, settings, orgId, new Date(), service.notifier);
     },
   });
 }

@@ -11,6 +11,7 @@ import { timeOrderedId } from '../../platform/ids.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { JobQueue } from '../../platform/queue/queue.ts';
 import type { AuthContext } from '../auth/guard.ts';
+import type { Notifier } from '../notifications/notifier.ts';
 import * as filesRepo from '../files/files.repository.ts';
 import type { FilesService, StagedFile } from '../files/files.service.ts';
 import { insertChanges } from '../inventory/inventory.repository.ts';
@@ -47,6 +48,31 @@ const iso = (value: Date | string | null) => (value === null ? null : new Date(v
 export function termsDays(terms: string | null | undefined): number | null {
   const match = terms?.match(/(\d{1,3})/);
   return match ? Number(match[1]) : null;
+}
+
+/**
+ * The inbox message for an invoice that failed processing: to the member who uploaded it (the
+ * one who can upload it again or enter it by hand), or to everyone when the uploader is unknown.
+ */
+async function notifyFailed(
+  notifier: Notifier,
+  trx: Kysely<DB>,
+  orgId: string,
+  row: Pick<repo.InvoiceRow, 'id' | 'uploaded_by' | 'invoice_number'>,
+  code: string,
+  message: string,
+) {
+  await notifier.notifyUsers(trx, orgId, {
+    category: 'invoices',
+    type: 'error',
+    title: row.invoice_number
+      ? `Invoice ${row.invoice_number} could not be read`
+      : 'An invoice could not be read',
+    message,
+    data: { invoiceId: row.id, code },
+    actions: [{ action: 'view-invoice', title: 'View invoice', url: `/invoices/${row.id}` }],
+    ...(row.uploaded_by ? { userIds: [row.uploaded_by] } : {}),
+  });
 }
 
 export function requestHash(body: unknown): string {
@@ -160,6 +186,8 @@ export interface InvoicesServiceOptions {
   queue: JobQueue;
   files: FilesService;
   settings: StoreSettings;
+  /** Members hear of invoices that failed processing or became overdue (category `invoices`). */
+  notifier: Notifier;
 }
 
 export class InvoicesService {
@@ -167,8 +195,10 @@ export class InvoicesService {
   readonly #queue: JobQueue;
   readonly files: FilesService;
   readonly #settings: StoreSettings;
+  readonly notifier: Notifier;
 
   constructor(options: InvoicesServiceOptions) {
+    this.notifier = options.notifier;
     this.#db = options.db;
     this.#queue = options.queue;
     this.files = options.files;
@@ -566,6 +596,7 @@ export class InvoicesService {
       await writeOutboxEvents(trx, orgId, [
         { type: 'invoice:failed', payload: { invoiceId, status: 'failed', code, message } },
       ]);
+      await notifyFailed(this.notifier, trx, orgId, row, code, message);
     });
     return { invoiceId, status: 'failed', code };
   }
@@ -618,10 +649,11 @@ export class InvoicesService {
         const known = await repo.findByVendorNumber(trx, orgId, vendor.id, number, row.id);
         if (known) {
           if (index === 0) {
+            const message = `Invoice ${number} of this vendor is already here (invoice ${known.id}): this upload is a duplicate`;
             await repo.updateInvoice(trx, orgId, row.id, {
               status: 'failed',
               failure_code: 'duplicate_invoice',
-              failure_message: `Invoice ${number} of this vendor is already here (invoice ${known.id}): this upload is a duplicate`,
+              failure_message: message,
               vendor_id: vendor.id,
               invoice_number: values.invoice_number,
               processed_at: new Date(),
@@ -637,6 +669,14 @@ export class InvoicesService {
                 },
               },
             ]);
+            await notifyFailed(
+              this.notifier,
+              trx,
+              orgId,
+              { ...row, invoice_number: values.invoice_number },
+              'duplicate_invoice',
+              message,
+            );
             return { invoiceId: row.id, status: 'failed', code: 'duplicate_invoice' };
           }
           continue;
@@ -945,12 +985,17 @@ export class InvoicesService {
   }
 }
 
-/** The nightly invoice:mark_overdue job: unpaid invoices past their due date become overdue. */
+/**
+ * The nightly invoice:mark_overdue job: unpaid invoices past their due date become overdue, and,
+ * with a notifier, the store's members get one message naming them (one per pass, not one per
+ * invoice, so a backlog is one line in the inbox).
+ */
 export async function markOverdueInvoices(
   db: Kysely<DB>,
   settings: StoreSettings,
   orgId: string,
   now = new Date(),
+  notifier?: Notifier,
 ) {
   return withTenant(db, orgId, async (trx) => {
     const today = todayIn((await settings.read(trx, orgId)).timeZone, now);
@@ -968,6 +1013,26 @@ export async function markOverdueInvoices(
         },
       })),
     );
+    if (notifier && rows.length > 0) {
+      const named = rows
+        .slice(0, 5)
+        .map((row) => `${row.invoice_number ?? 'without number'} (due ${row.due_date})`)
+        .join(', ');
+      const more = rows.length > 5 ? ` and ${rows.length - 5} more` : '';
+      await notifier.notifyUsers(trx, orgId, {
+        category: 'invoices',
+        type: 'warning',
+        title:
+          rows.length === 1
+            ? `Invoice ${rows[0]!.invoice_number ?? 'without number'} is overdue`
+            : `${rows.length} invoices are overdue`,
+        message: `Unpaid past their due date: ${named}${more}.`,
+        data: { invoiceIds: rows.map((row) => row.id), today },
+        actions: [
+          { action: 'view-invoices', title: 'View overdue invoices', url: '/invoices?status=overdue' },
+        ],
+      });
+    }
     return { today, overdue: rows.length };
   });
 }

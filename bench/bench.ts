@@ -13,6 +13,8 @@ import type { EmbeddedComparison } from './embedded.ts';
 import type { FileUploadFigures } from './files.ts';
 import type { QueueFigures } from './queue.ts';
 import type { ForecastingReport } from './forecasting.ts';
+import type { InvoiceFigures } from './invoices.ts';
+import type { ShoppingOptimizerReport } from './shopping-optimizer.ts';
 import type { RealtimeFigures } from './realtime.ts';
 import { type ReceivingReport, runReceivingBench } from './receiving.ts';
 import type { OptimizerFigures } from './optimizer.ts';
@@ -78,6 +80,10 @@ export interface BenchReport {
   files?: FileUploadFigures;
   /** The nightly forecast refresh on PostgreSQL (bench/forecasting.ts), when it was run. */
   forecasting?: ForecastingReport;
+  /** The shopping-list optimiser (bench/shopping-optimizer.ts), when it was run. */
+  shoppingOptimizer?: ShoppingOptimizerReport;
+  /** Invoice extraction per page and a 100-page PDF's peak RSS (bench/invoices.ts), when run. */
+  invoices?: InvoiceFigures;
   /** The inventory optimiser on synthetic items (bench/optimizer.ts), when it was run. */
   optimizer?: OptimizerFigures;
   /** list req/s over ceiling req/s: the median of the alternating rounds' ratios. */

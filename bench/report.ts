@@ -97,6 +97,14 @@ export function budgetChecks(report: BenchReport): Array<{ budget: string; measu
       met: forecasting.seconds <= 300 && forecasting.peakRssMb <= 500,
     });
   }
+  if (report.shoppingOptimizer) {
+    const shopping = report.shoppingOptimizer;
+    checks.push({
+      budget: `shopping optimiser: ${shopping.lines.toLocaleString('en')} lines × ${shopping.vendors} vendors ≤ 5 s, within 1% of the proven optimum`,
+      measured: `${shopping.seconds} s, ${shopping.gapPercent}% from the bound (${shopping.status}), ${shopping.savingsPercent}% below the simple plan`,
+      met: shopping.seconds <= 5 && shopping.gapPercent <= 1,
+    });
+  }
   if (report.optimizer) {
     const optimizer = report.optimizer;
     checks.push({
@@ -245,6 +253,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...optimizerSection(report),
     ...receivingSection(report),
     ...forecastingSection(report),
+    ...invoicesSection(report),
     '## Budgets',
     '',
     '| budget | measured | met |',
@@ -278,6 +287,19 @@ function realtimeSection(report: BenchReport): string[] {
     `- Adjust response (the commit has happened) to each client's receipt of the event: p50 ${realtime.p50Ms} ms, p95 ${realtime.p95Ms} ms, p99 ${realtime.p99Ms} ms over ${realtime.delivered.toLocaleString('en')} deliveries (an event that arrived before the response counts 0).`,
     `- Delivered ${realtime.delivered.toLocaleString('en')} of ${realtime.expectedDeliveries.toLocaleString('en')} (every client × every event), ${realtime.duplicates} duplicates, ${realtime.missing} missing.`,
     `- Server RSS ${realtime.serverRssMb} MB with the clients connected: ${realtime.rssPerConnectionKb} kB per connection.`,
+    '',
+  ];
+}
+
+function invoicesSection(report: BenchReport): string[] {
+  const invoices = report.invoices;
+  if (!invoices) return [];
+  return [
+    '## Invoice extraction',
+    '',
+    `- A ${invoices.textPages}-page text PDF (bench/invoices.ts, 30 lines a page): ${invoices.textSeconds} s, ${invoices.textMsPerPage} ms per page, ${invoices.textLines} lines read.`,
+    `- ${invoices.ocrPages} scanned pages (200 DPI, OCR): ${invoices.ocrSeconds} s, ${invoices.ocrSecondsPerPage} s per page, ${invoices.ocrLines} lines read.`,
+    `- A ${invoices.largePages}-page text PDF: ${invoices.largeSeconds} s, peak RSS ${invoices.largePeakRssMb} MB (a process that only loads the modules and the bytes: ${invoices.baselinePeakRssMb} MB).`,
     '',
   ];
 }

@@ -3,9 +3,11 @@ import { runBench } from './bench.ts';
 import { runEmbeddedComparison } from './embedded.ts';
 import { runFileUploadBench } from './files.ts';
 import { runForecastingBench } from './forecasting.ts';
+import { runInvoiceBench } from './invoices.ts';
 import { runOptimizerBench } from './optimizer.ts';
 import { runQueueBench } from './queue.ts';
 import { runRealtimeBench } from './realtime.ts';
+import { runShoppingOptimizerBench } from './shopping-optimizer.ts';
 import { budgetChecks, renderMarkdown } from './report.ts';
 
 /**
@@ -64,6 +66,21 @@ if (process.env.DATABASE_URL && process.env.BENCH_FORECAST !== '0') {
     threads: Number(process.env.FORECAST_THREADS ?? 2),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
+}
+// The shopping-list optimiser (no database): BENCH_SHOPPING_LINES (2000) lines ×
+// BENCH_SHOPPING_VENDORS (10) vendors; BENCH_SHOPPING=0 skips it.
+if (process.env.BENCH_SHOPPING !== '0') {
+  report.shoppingOptimizer = await runShoppingOptimizerBench(
+    Number(process.env.BENCH_SHOPPING_LINES ?? 2000),
+    Number(process.env.BENCH_SHOPPING_VENDORS ?? 10),
+    (line) => process.stderr.write(`bench: ${line}\n`),
+  );
+}
+// Invoice extraction (no database): a 20-page text PDF, 2 OCR pages, the peak RSS of a 100-page
+// PDF; BENCH_INVOICES=0 skips it.
+if (process.env.BENCH_INVOICES !== '0') {
+  process.stderr.write('bench: invoice extraction…\n');
+  report.invoices = await runInvoiceBench();
 }
 // A large upload (BENCH_FILE_MB, 200), on this run's database; BENCH_FILES=0 skips it.
 if (process.env.BENCH_FILES !== '0') {

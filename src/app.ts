@@ -24,6 +24,7 @@ import { vendorPerformanceRoutes } from './modules/vendors/performance.routes.ts
 import { VendorPerformanceService } from './modules/vendors/performance.service.ts';
 import { defineVendorJobs } from './modules/vendors/vendors.jobs.ts';
 import { defineFileJobs } from './modules/files/files.jobs.ts';
+import { defineDemoInvoiceJobs } from './modules/demo/demo.invoices.ts';
 import { defineInvoiceJobs } from './modules/invoices/invoices.jobs.ts';
 import { invoicesRoutes } from './modules/invoices/invoices.routes.ts';
 import { InvoicesService } from './modules/invoices/invoices.service.ts';
@@ -304,6 +305,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(invoicesRoutes, { prefix: '/v1/invoices', service: invoices, guard });
   defineInvoiceJobs(platform.queue, platform, invoices, db, storeSettings);
+  defineDemoInvoiceJobs(platform.queue, db, invoices, storeSettings);
   const purchasing = {
     service: new PurchasingService({ db, settings: storeSettings, mailer: platform.mailer }),
     receiving: new ReceivingService(db, storeSettings, {

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { queueDemoInvoices } from './modules/demo/demo.invoices.ts';
 import { queueDemoForecasts, seedDemo } from './modules/demo/demo.seed.ts';
 
 /** The server process: configuration, the app, the socket, and an orderly exit on SIGTERM/SIGINT. */
@@ -18,16 +19,20 @@ async function main(): Promise<void> {
 
   const embedded = !config.databaseUrl;
   let demoLogin: { email: string; password: string } | undefined;
+  let demoCreated = false;
   if (embedded && config.seedDemo) {
     const result = await seedDemo(app.platform.database, app.log);
     if (result.created) {
       app.log.info(result.summary, 'demo store seeded');
       await queueDemoForecasts(app.platform.database, app.platform.queue);
+      demoCreated = true;
     }
     demoLogin = result.summary.login as { email: string; password: string };
   }
 
   await app.listen({ port: config.port, host: config.host });
+  // Queued once the server answers: the sample invoices never hold up the first start.
+  if (demoCreated) await queueDemoInvoices(app.platform.database, app.platform.queue);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;

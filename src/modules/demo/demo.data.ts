@@ -8,16 +8,18 @@
 export interface DemoVendor {
   key: string;
   name: string;
+  /** Printed terms, as a vendor record holds them: the due date of an invoice that names none. */
+  paymentTerms: string;
 }
 
 export const DEMO_VENDORS: DemoVendor[] = [
-  { key: 'produce', name: 'Green Fields Produce' },
-  { key: 'dairy', name: 'Valley Dairy Co-op' },
-  { key: 'meat', name: 'Heritage Meats' },
-  { key: 'bakery', name: 'Sunrise Bakery' },
-  { key: 'pantry', name: 'Pantry Wholesale' },
-  { key: 'frozen', name: 'Polar Frozen Foods' },
-  { key: 'organic', name: 'Organic Growers Collective' },
+  { key: 'produce', name: 'Green Fields Produce', paymentTerms: 'Net 14' },
+  { key: 'dairy', name: 'Valley Dairy Co-op', paymentTerms: 'Net 30' },
+  { key: 'meat', name: 'Heritage Meats', paymentTerms: 'Net 21' },
+  { key: 'bakery', name: 'Sunrise Bakery', paymentTerms: 'Net 7' },
+  { key: 'pantry', name: 'Pantry Wholesale', paymentTerms: 'Net 45' },
+  { key: 'frozen', name: 'Polar Frozen Foods', paymentTerms: 'Net 30' },
+  { key: 'organic', name: 'Organic Growers Collective', paymentTerms: 'Net 30' },
 ];
 
 interface CategorySpec {

@@ -106,3 +106,40 @@ export async function tablesEmpty(db: Executor, tables: readonly string[]): Prom
     select not exists (${sql.join(probes, sql` union all `)}) as empty`.execute(db);
   return rows[0]!.empty;
 }
+
+/** A demo store member by e-mail: whom the demo jobs act as. */
+export async function demoMember(db: Executor, orgId: string, email: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'role'])
+    .where('org_id', '=', orgId)
+    .where('email', '=', email)
+    .executeTakeFirst();
+}
+
+/**
+ * A vendor of the demo store by name, with the newest order line of each of its items that came
+ * in whole (nothing refused), by vendor SKU: what its sample invoices bill, so they match the
+ * catalogue and the three-way match finds the order and receipt behind each line.
+ */
+export async function demoVendorOrderLines(db: Executor, orgId: string, vendorName: string) {
+  const vendor = await db
+    .selectFrom('vendors')
+    .select(['id', 'payment_terms'])
+    .where('org_id', '=', orgId)
+    .where('name', '=', vendorName)
+    .executeTakeFirst();
+  if (!vendor) return undefined;
+  const lines = await sql<{ vendor_sku: string; description: string; quantity: string; unit_cost: string }>`
+    select vendor_sku, description, quantity, unit_cost from (
+      select distinct on (l.item_id) l.vendor_sku, l.description, l.quantity_units as quantity,
+             l.unit_cost, l.rejected_units
+        from purchase_order_lines l
+        join purchase_orders o on o.id = l.purchase_order_id
+       where l.org_id = ${orgId} and o.vendor_id = ${vendor.id}
+         and o.status in ('sent', 'partially_received', 'received')
+       order by l.item_id, o.order_date desc, o.number desc) newest
+     where rejected_units = 0 and vendor_sku is not null
+     order by vendor_sku`.execute(db);
+  return { vendorId: vendor.id, paymentTerms: vendor.payment_terms, lines: lines.rows };
+}

@@ -141,6 +141,7 @@ async function seedInventory(trx: Kysely<DB>, managerId: string, freshEmbedded: 
         id: vendorIds.get(vendor.key)!,
         org_id: DEMO_ORG_ID,
         name: vendor.name,
+        payment_terms: vendor.paymentTerms,
       })),
     )
     .execute();

@@ -3,7 +3,16 @@ import { createTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { bearer, login } from '../../../test/helpers/auth.ts';
 import { sql } from 'kysely';
 import { Scheduler } from '../jobs/scheduler.ts';
-import { DEMO_ORG_ID, DEMO_PASSWORD, DEMO_USERS, queueDemoForecasts, seedDemo } from './demo.seed.ts';
+import { addDays, todayIn } from '../inventory/inventory.service.ts';
+import { DEMO_INVOICE_VENDOR, DEMO_PRICE_RISE, queueDemoInvoices } from './demo.invoices.ts';
+import {
+  DEMO_ORG_ID,
+  DEMO_PASSWORD,
+  DEMO_TIME_ZONE,
+  DEMO_USERS,
+  queueDemoForecasts,
+  seedDemo,
+} from './demo.seed.ts';
 
 describe('demo seed', () => {
   let t: TestApp;
@@ -209,6 +218,114 @@ describe('demo seed', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((line) => Number(line.quantity) > 0 && (line.reason ?? '').length > 0)).toBe(true);
   }, 240_000);
+
+  it('has three processed invoices of one vendor once the job it queues after start has run: in review with conflicts, paid, overdue', async () => {
+    await seedDemo(t.testDatabase.database);
+    await queueDemoInvoices(t.testDatabase.database, t.app.platform.queue);
+    // A second queueing (a restart) adds nothing: one job per singleton key.
+    await queueDemoInvoices(t.testDatabase.database, t.app.platform.queue);
+    const db = t.testDatabase.database.db;
+    const vendor = await db
+      .selectFrom('vendors')
+      .select(['id', 'payment_terms'])
+      .where('org_id', '=', DEMO_ORG_ID)
+      .where('name', '=', DEMO_INVOICE_VENDOR.name)
+      .executeTakeFirstOrThrow();
+    expect(vendor.payment_terms).toBe('Net 30');
+    const deadline = Date.now() + 120_000;
+    let rows: Array<{ id: string; invoice_number: string | null; payment_status: string }> = [];
+    while (Date.now() < deadline) {
+      rows = await db
+        .selectFrom('invoices')
+        .select(['id', 'invoice_number', 'payment_status'])
+        .where('org_id', '=', DEMO_ORG_ID)
+        .orderBy('invoice_number')
+        .execute();
+      const states = new Set(rows.map((row) => row.payment_status));
+      if (rows.length === 3 && states.has('paid') && states.has('overdue')) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const today = todayIn(DEMO_TIME_ZONE);
+    const prefix = `VDC-${today.replaceAll('-', '')}`;
+    expect(rows.map((row) => [row.invoice_number, row.payment_status])).toEqual([
+      [`${prefix}-1`, 'pending'],
+      [`${prefix}-2`, 'paid'],
+      [`${prefix}-3`, 'overdue'],
+    ]);
+
+    const admin = (await login(t.app, DEMO_USERS[0]!.email, DEMO_PASSWORD)).json().data;
+    const [review, paid, overdue] = await Promise.all(
+      rows.map(
+        async (row) =>
+          (
+            await t.app.inject({ method: 'GET', url: `/v1/invoices/${row.id}`, headers: bearer(admin) })
+          ).json().data,
+      ),
+    );
+    // In review: two lines billed from the vendor's catalogue (the first 12 % over the order's
+    // price) and one line no item matches.
+    expect(review).toMatchObject({
+      status: 'review',
+      paymentStatus: 'pending',
+      format: 'csv',
+      vendorId: vendor.id,
+      invoiceDate: today,
+      dueDate: addDays(today, 30),
+    });
+    expect(review.lines).toHaveLength(3);
+    expect(review.lines.map((line: { matchMethod: string | null }) => line.matchMethod)).toEqual([
+      'catalogue_sku',
+      'catalogue_sku',
+      null,
+    ]);
+    expect(review.lines[2]).toMatchObject({
+      description: 'Promotional chiller display stand',
+      itemId: null,
+      quantity: 1,
+      unitCost: 45,
+    });
+    const priced = review.lines[0];
+    expect(priced.unitCost).toBe(Math.round(priced.poUnitCost * (1 + DEMO_PRICE_RISE) * 100) / 100);
+    expect(
+      review.matchingResults.conflicts.map((conflict: { kind: string; lineNumber: number }) => [
+        conflict.kind,
+        conflict.lineNumber,
+      ]),
+    ).toEqual([
+      ['price_variance', priced.lineNumber],
+      ['unmatched', review.lines[2].lineNumber],
+    ]);
+    expect(review.matchingResults).toMatchObject({ matched: 2, unmatched: 1 });
+
+    // Approved and paid: billed as ordered and received, so nothing conflicts.
+    expect(paid).toMatchObject({
+      status: 'approved',
+      paymentStatus: 'paid',
+      paidDate: today,
+      paymentMethod: 'Bank transfer',
+      invoiceDate: today,
+    });
+    expect(paid.matchingResults).toEqual({ matched: 2, unmatched: 0, conflicts: [] });
+    for (const line of paid.lines) {
+      expect(line).toMatchObject({ matchMethod: 'catalogue_sku', unitCost: line.poUnitCost });
+      expect(line.quantity).toBe(line.orderedQuantity);
+    }
+
+    // Dated 60 days back with the vendor's Net 30: 30 days past due, marked by the nightly pass.
+    expect(overdue).toMatchObject({
+      status: 'review',
+      paymentStatus: 'overdue',
+      invoiceDate: addDays(today, -60),
+      dueDate: addDays(today, -30),
+    });
+    expect(overdue.lines).toHaveLength(2);
+    expect(overdue.matchingResults.conflicts).toEqual([]);
+    // No line is billed twice across the three.
+    const skus = [...review.lines, ...paid.lines, ...overdue.lines]
+      .map((line: { sku: string | null }) => line.sku)
+      .filter((sku) => sku !== 'VDC-DISPLAY-1');
+    expect(new Set(skus).size).toBe(6);
+  }, 180_000);
 
   it('has the daily schedules, at 06:00 and 08:00 in the store’s zone', async () => {
     await seedDemo(t.testDatabase.database);

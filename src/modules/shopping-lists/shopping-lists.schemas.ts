@@ -48,7 +48,11 @@ export const NewLine = Type.Object(
         description: 'Required for a free-text line; defaults to the item’s name',
       }),
     ),
-    quantity: Type.Number({ exclusiveMinimum: 0, maximum: MAX_QUANTITY, description: 'In stock units' }),
+    quantity: Type.Number({
+      minimum: 0.001,
+      maximum: MAX_QUANTITY,
+      description: 'In stock units (at least 0.001)',
+    }),
     vendorId: Type.Optional(
       Type.String({ format: 'uuid', description: 'A vendor of the store to buy it from' }),
     ),
@@ -89,7 +93,7 @@ export type AddLinesBody = Static<typeof AddLinesBody>;
 export const UpdateLineBody = Type.Object(
   {
     quantity: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, maximum: MAX_QUANTITY, description: 'In stock units' }),
+      Type.Number({ minimum: 0.001, maximum: MAX_QUANTITY, description: 'In stock units (at least 0.001)' }),
     ),
     purchased: Type.Optional(Type.Boolean({ description: 'Bought (e.g. at the market)' })),
     actualCost: Type.Optional(

@@ -115,6 +115,37 @@ describe('forecast:csv', () => {
     ]);
   });
 
+  it('says when the first series made the file weekly, and takes --frequency daily instead', async () => {
+    const input = path.join(dir, 'mixed.csv');
+    writeFileSync(
+      input,
+      'date,series,sales\n2024-01-01,a,1\n2024-01-08,a,2\n2024-01-01,b,3\n2024-01-02,b,4\n',
+    );
+    const output = path.join(dir, 'mixed-forecasts.csv');
+    const weekly = await tool('forecast-csv.ts', ['--input', input, '--horizon', '1', '--output', output]);
+    expect(weekly.code).toBe(1);
+    expect(weekly.stderr).toContain(
+      'series "b" (from line 4): 2024-01-02 is not a whole number of weeks after 2024-01-01, but the input is weekly',
+    );
+    const daily = await tool('forecast-csv.ts', [
+      '--input',
+      input,
+      '--horizon',
+      '1',
+      '--output',
+      output,
+      '--frequency',
+      'daily',
+    ]);
+    expect(daily.code).toBe(0);
+    expect(daily.stderr).toContain('forecast:csv: daily periods (given by --frequency)');
+    expect(
+      csvRows(output)
+        .slice(1)
+        .map((r) => `${r[0]} ${r[1]}`),
+    ).toEqual(['a 2024-01-09', 'b 2024-01-03']);
+  });
+
   it('explains its usage when the horizon is missing, and a bad sales cell by its line', async () => {
     const usage = await tool('forecast-csv.ts', ['--input', 'x.csv', '--output', 'y.csv']);
     expect(usage.code).toBe(2);

@@ -78,7 +78,7 @@ export async function forecastCsv(
     for await (const series of reader.series) {
       if (!announced) {
         log.write(
-          `forecast:csv: ${reader.frequency() ?? 'daily'} periods (detected from the dates of "${series.name}")\n`,
+          `forecast:csv: ${reader.frequency() ?? 'daily'} periods (${options.frequency ? 'given by --frequency' : `detected from the dates of "${series.name}"`})\n`,
         );
         announced = true;
       }

@@ -160,7 +160,7 @@ function toInput(
     const offset = days[i]! - first;
     if (offset % step !== 0) {
       throw new InputError(
-        `series "${name}" (from line ${line}): ${isoDate(days[i]!)} is not a whole number of weeks after ${isoDate(first)}, but the input is weekly`,
+        `series "${name}" (from line ${line}): ${isoDate(days[i]!)} is not a whole number of weeks after ${isoDate(first)}, but the input is weekly (detected from the first series; --frequency daily overrides)`,
       );
     }
     values[offset / step] = sales[i]!;

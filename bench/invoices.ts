@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { renderPage, withPdf } from '../src/modules/files/processing/pdf.ts';
 import { extractInvoice } from '../src/modules/invoices/extraction/index.ts';
-import PDFDocument from 'pdfkit';
+import { makePdf } from '../test/helpers/pdf.ts';
 
 /**
  * Invoice extraction (src/modules/invoices/extraction/), what the invoice:process job spends its
@@ -34,22 +34,6 @@ export interface InvoiceFigures {
 }
 
 const LINES_PER_PAGE = 30;
-
-/** A PDF drawn by `draw`, in memory (as test/helpers/processing.ts, which needs vitest). */
-function makePdf(
-  options: PDFKit.PDFDocumentOptions,
-  draw: (document: PDFKit.PDFDocument) => void,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const document = new PDFDocument({ ...options, info: { CreationDate: new Date(0) } });
-    const chunks: Buffer[] = [];
-    document.on('data', (chunk: Buffer) => chunks.push(chunk));
-    document.on('end', () => resolve(Buffer.concat(chunks)));
-    document.on('error', reject);
-    draw(document);
-    document.end();
-  });
-}
 
 /** A text invoice of `pages` pages: a header on each, 30 priced lines a page, totals at the end. */
 export function longInvoicePdf(pages: number): Promise<Buffer> {

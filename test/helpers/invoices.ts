@@ -1,4 +1,4 @@
-import { makePdf } from './processing.ts';
+import { makePdf } from './pdf.ts';
 
 /**
  * Invoices generated for the extraction tests: PDFs drawn with pdfkit in several languages,

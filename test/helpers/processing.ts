@@ -2,11 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
-import PDFDocument from 'pdfkit';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import { isProcessingError, type ProcessingErrorCode } from '../../src/modules/files/processing/errors.ts';
 import { tempDir } from './files.ts';
+import { makePdf } from './pdf.ts';
 
 /** test/fixtures/invoices/invoice2data/<name> (third-party files, shared with the invoice extraction tests: see test/fixtures/invoices/README.md). */
 export function fixture(name: string): string {
@@ -31,21 +31,7 @@ export async function writeTemp(name: string, data: Uint8Array | string): Promis
   return file;
 }
 
-/** A PDF drawn with pdfkit. */
-export function makePdf(
-  options: PDFKit.PDFDocumentOptions,
-  draw: (document: PDFKit.PDFDocument) => void = () => {},
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const document = new PDFDocument({ ...options, info: { CreationDate: new Date(0) } });
-    const chunks: Buffer[] = [];
-    document.on('data', (chunk: Buffer) => chunks.push(chunk));
-    document.on('end', () => resolve(Buffer.concat(chunks)));
-    document.on('error', reject);
-    draw(document);
-    document.end();
-  });
-}
+export { makePdf };
 
 /** A PDF whose pages are only the given images, each filling an A4 page: a scan. */
 export function scannedPdf(images: Buffer[]): Promise<Buffer> {
